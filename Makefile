@@ -1,0 +1,35 @@
+# Gatehouse developer tasks. `make test` is what the README and CI run.
+GO ?= go
+PG_URL ?= postgres://postgres@127.0.0.1:5432/test
+REDIS_URL ?= redis://127.0.0.1:6379/0
+
+.PHONY: test test-all race bench lint e2e build
+
+## test: the unit and store tests (PostgreSQL/Redis runs skip unless their URLs are set)
+test:
+	$(GO) test ./...
+
+## test-all: the same with the PostgreSQL and Redis runs switched on
+test-all:
+	GATEHOUSE_TEST_POSTGRES_URL=$(PG_URL) GATEHOUSE_TEST_REDIS_URL=$(REDIS_URL) $(GO) test ./...
+
+## race: the packages with concurrency, under the race detector
+race:
+	GATEHOUSE_TEST_POSTGRES_URL=$(PG_URL) $(GO) test -race ./store/... ./internal/... ./accounts/... ./masterkey/... ./web/... ./token/... ./client/... ./cmd/...
+
+## bench: every benchmark, each printing its ratio against a reference measured in the same run
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 1x ./... | grep -E '^(ratio|Benchmark|ok|FAIL|goos|cpu)'
+
+## lint: vet and formatting
+lint:
+	$(GO) vet ./...
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+## e2e: the browser suite in headless Chromium (apt-get install -y chromium)
+e2e:
+	$(GO) test -tags e2e -count=1 ./e2e/...
+
+## build: the gatehouse binary in ./bin
+build:
+	$(GO) build -o bin/gatehouse ./cmd/gatehouse

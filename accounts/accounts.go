@@ -1,0 +1,316 @@
+// Package accounts is Gatehouse's account service: registering users,
+// checking passwords at sign-in, and the first-admin setup link. The web
+// handlers and the command line both go through it, so that one set of rules
+// holds whichever way an account is made.
+//
+// Sign-in answers one way for every failure (no user, wrong password, no
+// password set), and spends the same hashing work whether or not the account
+// exists, so that neither the answer nor its timing tells an attacker which
+// accounts exist. A disabled account is reported only after a correct password.
+package accounts
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gatehouse-dev/gatehouse/auth"
+)
+
+// Hasher hashes and verifies passwords (package password implements it).
+type Hasher interface {
+	Hash(password string) (string, error)
+	Verify(password, encoded string) (bool, error)
+	NeedsRehash(encoded string) bool
+}
+
+// Config configures a Service.
+type Config struct {
+	Store  auth.Store
+	Hasher Hasher
+	// DefaultRoles are given to users who register themselves. Default: ["user"].
+	DefaultRoles []string
+	// MinPasswordLength counts characters (code points). Default: 8.
+	MinPasswordLength int
+	// MaxPasswordLength counts bytes, and bounds the hashing work one request
+	// can cause. Default: 256.
+	MaxPasswordLength int
+	// SetupLinkTTL is how long a first-admin setup link works. Default: 1 hour.
+	SetupLinkTTL time.Duration
+	// Now is the clock. Default: time.Now.
+	Now func() time.Time
+	// Logger receives security events. Default: slog.Default().
+	Logger *slog.Logger
+}
+
+// Service is the account service. It is safe for concurrent use.
+type Service struct {
+	cfg       Config
+	dummyHash string
+}
+
+// New validates cfg and returns a Service.
+func New(cfg Config) (*Service, error) {
+	if cfg.Store == nil || cfg.Hasher == nil {
+		return nil, errors.New("accounts: Store and Hasher are required")
+	}
+	if cfg.DefaultRoles == nil {
+		cfg.DefaultRoles = []string{auth.RoleUser}
+	}
+	if cfg.MinPasswordLength <= 0 {
+		cfg.MinPasswordLength = 8
+	}
+	if cfg.MaxPasswordLength <= 0 {
+		cfg.MaxPasswordLength = 256
+	}
+	if cfg.MaxPasswordLength < cfg.MinPasswordLength {
+		return nil, fmt.Errorf("accounts: maximum password length %d is below the minimum %d", cfg.MaxPasswordLength, cfg.MinPasswordLength)
+	}
+	if cfg.SetupLinkTTL <= 0 {
+		cfg.SetupLinkTTL = time.Hour
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	// A real hash made with the current parameters: verifying against it costs
+	// exactly what verifying a real user's password costs.
+	dummy, err := cfg.Hasher.Hash("gatehouse dummy password for unknown users")
+	if err != nil {
+		return nil, fmt.Errorf("accounts: %w", err)
+	}
+	return &Service{cfg: cfg, dummyHash: dummy}, nil
+}
+
+// Registration is what a new account needs.
+type Registration struct {
+	Username string
+	Email    string
+	// Password may be empty only when AllowNoPassword is set (accounts that
+	// sign in with passkeys, social logins or email links).
+	Password        string
+	AllowNoPassword bool
+	// Roles replaces the default roles when not nil.
+	Roles         []string
+	EmailVerified bool
+}
+
+// CheckPassword returns a readable problem with a new password, or "".
+func (s *Service) CheckPassword(password, username, email string) string {
+	switch {
+	case password == "":
+		return "Password is required."
+	case len(password) > s.cfg.MaxPasswordLength:
+		return fmt.Sprintf("Password must be at most %d bytes.", s.cfg.MaxPasswordLength)
+	case !utf8.ValidString(password):
+		return "Password must be valid text."
+	case utf8.RuneCountInString(password) < s.cfg.MinPasswordLength:
+		return fmt.Sprintf("Password must be at least %d characters.", s.cfg.MinPasswordLength)
+	case username != "" && strings.EqualFold(password, username):
+		return "Password must not be your username."
+	case email != "" && strings.EqualFold(password, email):
+		return "Password must not be your email address."
+	}
+	return ""
+}
+
+// Validate checks a registration and returns an EValidation error listing
+// every problem, or nil.
+func (s *Service) Validate(r *Registration) error {
+	r.Username = strings.TrimSpace(r.Username)
+	r.Email = auth.NormalizeEmail(r.Email)
+	fields := map[string]string{}
+	if msg := auth.ValidateUsername(r.Username); msg != "" {
+		fields["username"] = msg
+	}
+	if msg := auth.ValidateEmail(r.Email); msg != "" {
+		fields["email"] = msg
+	}
+	if r.Password != "" || !r.AllowNoPassword {
+		if msg := s.CheckPassword(r.Password, r.Username, r.Email); msg != "" {
+			fields["password"] = msg
+		}
+	}
+	for _, role := range r.Roles {
+		if msg := auth.ValidateRoleName(role); msg != "" {
+			fields["roles"] = msg
+		}
+	}
+	if len(fields) > 0 {
+		return auth.ValidationError(fields)
+	}
+	return nil
+}
+
+// Register creates an account. Problems with the input come back as
+// EValidation with fields; a taken username or email as EConflict.
+func (s *Service) Register(ctx context.Context, r Registration) (*auth.User, error) {
+	if err := s.Validate(&r); err != nil {
+		return nil, err
+	}
+	u := &auth.User{
+		Username:      r.Username,
+		Email:         r.Email,
+		EmailVerified: r.EmailVerified,
+		Active:        true,
+		Roles:         r.Roles,
+		CreatedAt:     s.cfg.Now(),
+	}
+	if u.Roles == nil {
+		u.Roles = s.cfg.DefaultRoles
+	}
+	if r.Password != "" {
+		h, err := s.cfg.Hasher.Hash(r.Password)
+		if err != nil {
+			return nil, auth.Internal(fmt.Errorf("hash password: %w", err))
+		}
+		u.PasswordHash = h
+	}
+	if err := s.cfg.Store.CreateUser(ctx, u); err != nil {
+		return nil, err
+	}
+	s.cfg.Logger.LogAttrs(ctx, slog.LevelInfo, "user registered", slog.String("user_id", u.ID))
+	return u, nil
+}
+
+var errInvalidCredentials = auth.Errorf(auth.EInvalidCredentials, "Invalid username or password.")
+
+// Authenticate checks a username-or-email and password. Every failure is the
+// same EInvalidCredentials error after the same hashing work; EAccountDisabled
+// comes only after a correct password. A legacy or weaker hash is replaced by
+// a current one on success, and last_login_at is recorded.
+func (s *Service) Authenticate(ctx context.Context, login, password string) (*auth.User, error) {
+	if len(password) > s.cfg.MaxPasswordLength || len(login) > auth.EmailMaxLen {
+		// Refused before any hashing, so huge inputs cost nothing. The length
+		// limit is public, so this reveals nothing about the account.
+		return nil, errInvalidCredentials
+	}
+	u, err := s.cfg.Store.FindUserByLogin(ctx, login)
+	if err != nil && !auth.IsNotFound(err) {
+		return nil, err
+	}
+	if u == nil || !u.HasPassword() {
+		s.cfg.Hasher.Verify(password, s.dummyHash)
+		s.cfg.Logger.LogAttrs(ctx, slog.LevelInfo, "sign-in failed", slog.String("reason", "unknown user or no password"))
+		return nil, errInvalidCredentials
+	}
+	ok, err := s.cfg.Hasher.Verify(password, u.PasswordHash)
+	if err != nil {
+		// An unreadable stored hash is an operator problem, not the user's;
+		// log it and answer as for a wrong password.
+		s.cfg.Logger.LogAttrs(ctx, slog.LevelError, "stored password hash unreadable", slog.String("user_id", u.ID), slog.String("error", err.Error()))
+		return nil, errInvalidCredentials
+	}
+	if !ok {
+		s.cfg.Logger.LogAttrs(ctx, slog.LevelInfo, "sign-in failed", slog.String("user_id", u.ID), slog.String("reason", "wrong password"))
+		return nil, errInvalidCredentials
+	}
+	if !u.Active {
+		s.cfg.Logger.LogAttrs(ctx, slog.LevelInfo, "sign-in refused", slog.String("user_id", u.ID), slog.String("reason", "account disabled"))
+		return nil, auth.Errorf(auth.EAccountDisabled, "This account is disabled.")
+	}
+	now := s.cfg.Now()
+	upd := auth.UserUpdate{LastLoginAt: &now}
+	if s.cfg.Hasher.NeedsRehash(u.PasswordHash) {
+		if h, err := s.cfg.Hasher.Hash(password); err == nil {
+			upd.PasswordHash = &h
+		}
+	}
+	updated, err := s.cfg.Store.UpdateUser(ctx, u.ID, upd)
+	if err != nil {
+		return nil, err
+	}
+	if upd.PasswordHash != nil {
+		s.cfg.Logger.LogAttrs(ctx, slog.LevelInfo, "password hash upgraded", slog.String("user_id", u.ID))
+	}
+	return updated, nil
+}
+
+// AdminExists reports whether any active account holds the admin role.
+func (s *Service) AdminExists(ctx context.Context) (bool, error) {
+	yes := true
+	n, err := s.cfg.Store.CountUsers(ctx, auth.UserFilter{Role: auth.RoleAdmin, Active: &yes})
+	return n > 0, err
+}
+
+// SetupPrefix starts every setup link secret.
+const SetupPrefix = "ghsetup_"
+
+// CreateSetupLink replaces any earlier setup link with a new one-time secret
+// that creates the first admin account; it works once, within SetupLinkTTL.
+// The caller builds the URL /setup/{secret} from the configured public URL.
+func (s *Service) CreateSetupLink(ctx context.Context) (secret string, expires time.Time, err error) {
+	if err := s.cfg.Store.DeleteTokens(ctx, auth.PurposeSetup, ""); err != nil {
+		return "", time.Time{}, err
+	}
+	secret, hash := auth.NewSecret(SetupPrefix)
+	now := s.cfg.Now()
+	expires = now.Add(s.cfg.SetupLinkTTL)
+	err = s.cfg.Store.CreateToken(ctx, &auth.OneTimeToken{Hash: hash, Purpose: auth.PurposeSetup, CreatedAt: now, ExpiresAt: expires})
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	return secret, expires, nil
+}
+
+var errSetupLink = auth.Errorf(auth.EInvalidToken, "This setup link is invalid, used or expired. Restart Gatehouse to print a new one, or create an admin with `gatehouse user create --role admin`.")
+
+// CheckSetupLink reports whether a setup link can still be used, without
+// spending it: it exists, is unused and unexpired, and no admin exists yet.
+func (s *Service) CheckSetupLink(ctx context.Context, secret string) error {
+	if !strings.HasPrefix(secret, SetupPrefix) || len(secret) > 128 {
+		return errSetupLink
+	}
+	if _, err := s.cfg.Store.FindToken(ctx, auth.PurposeSetup, auth.HashSecret(secret), s.cfg.Now()); err != nil {
+		if auth.ErrorCode(err) == auth.EInvalidToken {
+			return errSetupLink
+		}
+		return err
+	}
+	if exists, err := s.AdminExists(ctx); err != nil {
+		return err
+	} else if exists {
+		return errSetupLink
+	}
+	return nil
+}
+
+// CompleteSetup spends a setup link to create the first admin account. The
+// registration is checked first, so that a typo does not burn the link.
+func (s *Service) CompleteSetup(ctx context.Context, secret string, r Registration) (*auth.User, error) {
+	if err := s.CheckSetupLink(ctx, secret); err != nil {
+		return nil, err
+	}
+	r.Roles = []string{auth.RoleUser, auth.RoleAdmin}
+	r.EmailVerified = true
+	if err := s.Validate(&r); err != nil {
+		return nil, err
+	}
+	for field, login := range map[string]string{"username": r.Username, "email": r.Email} {
+		if _, err := s.cfg.Store.FindUserByLogin(ctx, login); err == nil {
+			msg := "Username is already taken."
+			if field == "email" {
+				msg = "Email is already registered."
+			}
+			return nil, &auth.Error{Code: auth.EConflict, Message: msg, Fields: map[string]string{field: msg}}
+		}
+	}
+	if _, err := s.cfg.Store.ConsumeToken(ctx, auth.PurposeSetup, auth.HashSecret(secret), s.cfg.Now()); err != nil {
+		if auth.ErrorCode(err) == auth.EInvalidToken {
+			return nil, errSetupLink
+		}
+		return nil, err
+	}
+	u, err := s.Register(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	s.cfg.Logger.LogAttrs(ctx, slog.LevelInfo, "first admin created through the setup link", slog.String("user_id", u.ID))
+	return u, nil
+}

@@ -1,0 +1,82 @@
+package auth
+
+import (
+	"context"
+	"time"
+)
+
+// UserStore keeps users and their roles.
+//
+// Lookups of a missing record return an *Error with code ENotFound; a unique
+// value that is taken returns EConflict with a message naming the field. Any
+// other error is a system failure.
+type UserStore interface {
+	// CreateUser inserts u, filling in ID (when empty) and CreatedAt (when
+	// zero). Roles that do not exist are refused with EValidation.
+	CreateUser(ctx context.Context, u *User) error
+	FindUserByID(ctx context.Context, id string) (*User, error)
+	// FindUserByLogin finds a user by username (case-insensitively) or by
+	// normalised email.
+	FindUserByLogin(ctx context.Context, login string) (*User, error)
+	// FindUsers returns one page of the users that match f, and how many match in all.
+	FindUsers(ctx context.Context, f UserFilter) ([]*User, int, error)
+	UpdateUser(ctx context.Context, id string, upd UserUpdate) (*User, error)
+	// SetUserRoles replaces the user's roles. Unknown roles are refused with
+	// EValidation.
+	SetUserRoles(ctx context.Context, id string, roles []string) error
+	DeleteUser(ctx context.Context, id string) error
+	// CountUsers counts the users that match f (f's paging is ignored).
+	CountUsers(ctx context.Context, f UserFilter) (int, error)
+}
+
+// RoleStore keeps the catalogue of roles.
+type RoleStore interface {
+	FindRoles(ctx context.Context) ([]*Role, error)
+	CreateRole(ctx context.Context, r *Role) error
+	// DeleteRole removes the role and takes it from every user who held it.
+	DeleteRole(ctx context.Context, name string) error
+}
+
+// OneTimeToken is a secret that is good for one use before it expires: a setup
+// link, later reset and verification links and email codes. Only the hash of
+// the secret is stored.
+type OneTimeToken struct {
+	Hash      []byte
+	Purpose   string
+	UserID    string // empty when the token is not bound to a user
+	Data      string // purpose-specific payload, e.g. the address being verified
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// Token purposes.
+const (
+	PurposeSetup = "setup" // creates the first admin account
+)
+
+// TokenStore keeps one-time tokens.
+type TokenStore interface {
+	CreateToken(ctx context.Context, t *OneTimeToken) error
+	// ConsumeToken atomically marks the unexpired, unused token with this hash
+	// and purpose as used and returns it. Of concurrent calls, at most one
+	// succeeds; the others, and any later call, get EInvalidToken.
+	ConsumeToken(ctx context.Context, purpose string, hash []byte, now time.Time) (*OneTimeToken, error)
+	// FindToken returns the unexpired, unused token with this hash and
+	// purpose without spending it, or EInvalidToken.
+	FindToken(ctx context.Context, purpose string, hash []byte, now time.Time) (*OneTimeToken, error)
+	// DeleteTokens removes every token of a purpose for a user ("" for tokens
+	// bound to no user), so that a newer token replaces the older ones.
+	DeleteTokens(ctx context.Context, purpose, userID string) error
+}
+
+// Store is everything Gatehouse keeps. The SQLite and PostgreSQL adapters
+// implement it, and one conformance suite (store/storetest) checks both.
+type Store interface {
+	UserStore
+	RoleStore
+	TokenStore
+	SigningKeyStore
+	// Ping checks that the database answers.
+	Ping(ctx context.Context) error
+	Close() error
+}

@@ -1,0 +1,407 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"runtime/debug"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/gatehouse-dev/gatehouse"
+	"github.com/gatehouse-dev/gatehouse/accounts"
+	"github.com/gatehouse-dev/gatehouse/auth"
+	"github.com/gatehouse-dev/gatehouse/store"
+)
+
+const migrateUsage = `Usage: gatehouse migrate [flags]
+
+Applies pending database migrations, all in one transaction: if one fails, the
+database is left as it was. 'gatehouse serve' does this on start too.
+`
+
+func cmdMigrate(ctx context.Context, args []string, e *env) error {
+	fs := newFlagSet("migrate", migrateUsage, e)
+	cfg, err := loadConfig(fs, args, e)
+	if err != nil {
+		return err
+	}
+	if err := noArgs(fs); err != nil {
+		return err
+	}
+	st, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return fmt.Errorf("open database: %w", err)
+	}
+	defer st.Close()
+	applied, err := st.Migrate(ctx)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	v, err := st.SchemaVersion(ctx)
+	if err != nil {
+		return err
+	}
+	if len(applied) == 0 {
+		fmt.Fprintf(e.stdout, "The database is up to date (schema version %d).\n", v)
+		return nil
+	}
+	fmt.Fprintf(e.stdout, "Applied %d migration(s); schema version is now %d.\n", len(applied), v)
+	return nil
+}
+
+func cmdVersion(args []string, e *env) error {
+	if len(args) > 0 {
+		return &usageError{"version takes no arguments"}
+	}
+	fmt.Fprintf(e.stdout, "gatehouse %s\n", version())
+	return nil
+}
+
+// version is the module version the binary was built from, or the VCS
+// revision for a development build.
+func version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "(unknown)"
+	}
+	v := bi.Main.Version
+	for _, s := range bi.Settings {
+		if s.Key == "vcs.revision" && (v == "" || v == "(devel)") {
+			v = "devel-" + s.Value[:min(12, len(s.Value))]
+		}
+	}
+	if v == "" {
+		v = "(devel)"
+	}
+	return v
+}
+
+const userUsage = `Usage: gatehouse user <subcommand> [flags] [arguments]
+
+Subcommands:
+  create --username U --email E [--role R]... [--password-stdin] [--verified]
+                       Create a user; prints only the new user's ID
+  list [--query Q] [--role R] [--json]
+                       List users
+  show USER [--json]   Show one user (USER is an ID, a username or an email)
+  set-roles USER ROLE...
+                       Replace a user's roles
+  disable USER         Disable a user (sign-in refused)
+  enable USER          Enable a user again
+  delete USER          Delete a user and everything they own
+
+Examples:
+  echo "$PASSWORD" | gatehouse user create --username alice \
+      --email alice@example.com --role admin --password-stdin
+  gatehouse user list --role admin
+  gatehouse user set-roles alice user editor
+`
+
+// roleList collects repeated --role flags.
+type roleList []string
+
+func (r *roleList) String() string     { return strings.Join(*r, ",") }
+func (r *roleList) Set(v string) error { *r = append(*r, v); return nil }
+
+// openForCLI builds a Gatehouse for a management command, with a quiet log
+// so that stdout carries only the command's answer.
+func openForCLI(cfgArgs []string, fs *flag.FlagSet, e *env) (*gatehouse.Gatehouse, error) {
+	cfg, err := loadConfig(fs, cfgArgs, e)
+	if err != nil {
+		return nil, err
+	}
+	if err := noArgs(fs); err != nil {
+		return nil, err
+	}
+	if cfg.Log.Level == "info" || cfg.Log.Level == "debug" {
+		cfg.Log.Level = "warn"
+	}
+	return gatehouse.New(*cfg, gatehouse.WithLogger(newLogger(cfg, e.stderr)))
+}
+
+// findUser looks a user up by ID, then by username or email.
+func findUser(ctx context.Context, s auth.Store, ref string) (*auth.User, error) {
+	u, err := s.FindUserByID(ctx, ref)
+	if auth.IsNotFound(err) {
+		u, err = s.FindUserByLogin(ctx, ref)
+	}
+	if auth.IsNotFound(err) {
+		return nil, fmt.Errorf("no user %q", ref)
+	}
+	return u, err
+}
+
+// cliError turns a domain error into the one line the command prints.
+func cliError(err error) error {
+	var e *auth.Error
+	if !errors.As(err, &e) || e.Code == auth.EInternal {
+		return err
+	}
+	if len(e.Fields) > 0 {
+		var parts []string
+		for _, f := range []string{"username", "email", "password", "roles"} {
+			if msg, ok := e.Fields[f]; ok {
+				parts = append(parts, f+": "+msg)
+			}
+		}
+		return errors.New(strings.Join(parts, "; "))
+	}
+	return errors.New(e.Message)
+}
+
+func cmdUser(ctx context.Context, args []string, e *env) error {
+	if len(args) == 0 || args[0] == "--help" || args[0] == "-h" || args[0] == "help" {
+		fmt.Fprint(e.stdout, userUsage)
+		if len(args) == 0 {
+			return &usageError{"user needs a subcommand"}
+		}
+		return nil
+	}
+	sub, rest := args[0], args[1:]
+	fs := newFlagSet("user", userUsage, e)
+	switch sub {
+	case "create":
+		return userCreate(ctx, fs, rest, e)
+	case "list":
+		return userList(ctx, fs, rest, e)
+	case "show":
+		return userShow(ctx, fs, rest, e)
+	case "set-roles":
+		return userSetRoles(ctx, fs, rest, e)
+	case "disable", "enable":
+		return userSetActive(ctx, fs, rest, e, sub == "enable")
+	case "delete":
+		return userDelete(ctx, fs, rest, e)
+	}
+	return &usageError{fmt.Sprintf("unknown user subcommand %q; run 'gatehouse user --help'", sub)}
+}
+
+// interleave lets flags come after positional arguments (gatehouse user show
+// alice --json), which the flag package alone does not allow.
+func interleave(fs *flag.FlagSet, args []string) (flags, positional []string) {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			positional = append(positional, args[i+1:]...)
+			break
+		}
+		if strings.HasPrefix(a, "-") && len(a) > 1 {
+			flags = append(flags, a)
+			name := strings.TrimLeft(a, "-")
+			if !strings.Contains(name, "=") {
+				if f := fs.Lookup(name); f != nil {
+					if bf, ok := f.Value.(interface{ IsBoolFlag() bool }); !ok || !bf.IsBoolFlag() {
+						if i+1 < len(args) {
+							flags = append(flags, args[i+1])
+							i++
+						}
+					}
+				}
+			}
+			continue
+		}
+		positional = append(positional, a)
+	}
+	return flags, positional
+}
+
+func userCreate(ctx context.Context, fs *flag.FlagSet, args []string, e *env) error {
+	username := fs.String("username", "", "the new user's username (required)")
+	email := fs.String("email", "", "the new user's email address (required)")
+	var roles roleList
+	fs.Var(&roles, "role", "a role to give, besides the default roles (repeatable)")
+	pwStdin := fs.Bool("password-stdin", false, "read the password from standard input (without it the account has no password)")
+	verified := fs.Bool("verified", false, "mark the email address as verified")
+	g, err := openForCLI(args, fs, e)
+	if err != nil {
+		return err
+	}
+	defer g.Close()
+	if *username == "" || *email == "" {
+		return &usageError{"user create needs --username and --email"}
+	}
+	reg := accounts.Registration{Username: *username, Email: *email, EmailVerified: *verified}
+	if *pwStdin {
+		pw, err := readPassword(e.stdin)
+		if err != nil {
+			return err
+		}
+		reg.Password = pw
+	} else {
+		reg.AllowNoPassword = true
+	}
+	if len(roles) > 0 {
+		cfgRoles := append([]string{}, g.Config().Users.DefaultRoles...)
+		reg.Roles = append(cfgRoles, roles...)
+	}
+	u, err := g.Accounts().Register(ctx, reg)
+	if err != nil {
+		return cliError(err)
+	}
+	fmt.Fprintln(e.stdout, u.ID)
+	return nil
+}
+
+// readPassword reads one line (or everything, without a newline) from r.
+func readPassword(r io.Reader) (string, error) {
+	br := bufio.NewReader(io.LimitReader(r, 64<<10))
+	line, err := br.ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("read password from stdin: %w", err)
+	}
+	line = strings.TrimRight(line, "\r\n")
+	if line == "" {
+		return "", errors.New("no password on stdin")
+	}
+	return line, nil
+}
+
+func userList(ctx context.Context, fs *flag.FlagSet, args []string, e *env) error {
+	query := fs.String("query", "", "only users whose username or email starts with this")
+	role := fs.String("role", "", "only users with this role")
+	asJSON := fs.Bool("json", false, "print JSON lines instead of a table")
+	limit := fs.Int("limit", 500, "at most this many users")
+	g, err := openForCLI(args, fs, e)
+	if err != nil {
+		return err
+	}
+	defer g.Close()
+	users, total, err := g.Store().FindUsers(ctx, auth.UserFilter{Query: *query, Role: *role, Sort: "username", Limit: *limit})
+	if err != nil {
+		return cliError(err)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(e.stdout)
+		for _, u := range users {
+			enc.Encode(u)
+		}
+		return nil
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tUSERNAME\tEMAIL\tROLES\tACTIVE\tVERIFIED\tCREATED")
+	for _, u := range users {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", u.ID, u.Username, u.Email, strings.Join(u.Roles, ","),
+			yesNo(u.Active), yesNo(u.EmailVerified), u.CreatedAt.UTC().Format(time.RFC3339))
+	}
+	tw.Flush()
+	if total > len(users) {
+		fmt.Fprintf(e.stderr, "(%d of %d users shown; use --query, --role or --limit)\n", len(users), total)
+	}
+	return nil
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+// oneUser parses flags around one USER argument and finds the user.
+func oneUser(ctx context.Context, fs *flag.FlagSet, args []string, e *env, name string) (*gatehouse.Gatehouse, *auth.User, []string, error) {
+	flags, pos := interleave(fs, args)
+	g, err := openForCLI(append(flags, "--"), fs, e)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if len(pos) == 0 {
+		g.Close()
+		return nil, nil, nil, &usageError{fmt.Sprintf("user %s needs a USER (an ID, username or email)", name)}
+	}
+	u, err := findUser(ctx, g.Store(), pos[0])
+	if err != nil {
+		g.Close()
+		return nil, nil, nil, err
+	}
+	return g, u, pos[1:], nil
+}
+
+func userShow(ctx context.Context, fs *flag.FlagSet, args []string, e *env) error {
+	asJSON := fs.Bool("json", false, "print JSON")
+	g, u, rest, err := oneUser(ctx, fs, args, e, "show")
+	if err != nil {
+		return err
+	}
+	defer g.Close()
+	if len(rest) > 0 {
+		return &usageError{"user show takes one USER"}
+	}
+	if *asJSON {
+		return json.NewEncoder(e.stdout).Encode(u)
+	}
+	last := "never"
+	if u.LastLoginAt != nil {
+		last = u.LastLoginAt.UTC().Format(time.RFC3339)
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	for _, kv := range [][2]string{
+		{"id", u.ID}, {"username", u.Username}, {"email", u.Email}, {"email verified", yesNo(u.EmailVerified)},
+		{"roles", strings.Join(u.Roles, ", ")}, {"active", yesNo(u.Active)}, {"password", yesNo(u.HasPassword())},
+		{"created", u.CreatedAt.UTC().Format(time.RFC3339)}, {"last sign-in", last},
+	} {
+		fmt.Fprintf(tw, "%s:\t%s\n", kv[0], kv[1])
+	}
+	return tw.Flush()
+}
+
+func userSetRoles(ctx context.Context, fs *flag.FlagSet, args []string, e *env) error {
+	g, u, roles, err := oneUser(ctx, fs, args, e, "set-roles")
+	if err != nil {
+		return err
+	}
+	defer g.Close()
+	if err := g.Store().SetUserRoles(ctx, u.ID, roles); err != nil {
+		return cliError(err)
+	}
+	u, err = g.Store().FindUserByID(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "%s now has roles: %s\n", u.Username, strings.Join(u.Roles, ", "))
+	return nil
+}
+
+func userSetActive(ctx context.Context, fs *flag.FlagSet, args []string, e *env, active bool) error {
+	name := "disable"
+	if active {
+		name = "enable"
+	}
+	g, u, rest, err := oneUser(ctx, fs, args, e, name)
+	if err != nil {
+		return err
+	}
+	defer g.Close()
+	if len(rest) > 0 {
+		return &usageError{"user " + name + " takes one USER"}
+	}
+	if _, err := g.Store().UpdateUser(ctx, u.ID, auth.UserUpdate{Active: &active}); err != nil {
+		return cliError(err)
+	}
+	g.Logger().LogAttrs(ctx, slog.LevelWarn, "user "+name+"d from the command line", slog.String("user_id", u.ID))
+	fmt.Fprintf(e.stdout, "%s is now %s.\n", u.Username, map[bool]string{true: "enabled", false: "disabled"}[active])
+	return nil
+}
+
+func userDelete(ctx context.Context, fs *flag.FlagSet, args []string, e *env) error {
+	g, u, rest, err := oneUser(ctx, fs, args, e, "delete")
+	if err != nil {
+		return err
+	}
+	defer g.Close()
+	if len(rest) > 0 {
+		return &usageError{"user delete takes one USER"}
+	}
+	if err := g.Store().DeleteUser(ctx, u.ID); err != nil {
+		return cliError(err)
+	}
+	g.Logger().LogAttrs(ctx, slog.LevelWarn, "user deleted from the command line", slog.String("user_id", u.ID))
+	fmt.Fprintf(e.stdout, "Deleted %s (%s).\n", u.Username, u.ID)
+	return nil
+}

@@ -1,0 +1,175 @@
+// Package gatehouse is what a Go web app imports to run Gatehouse inside
+// itself: New opens the store and builds the service from one Config, and
+// Handler serves the hosted pages and the JSON API, mounted at the root or
+// under a prefix of the app's choosing.
+//
+// The gatehouse command (cmd/gatehouse) is built on the same package, so an
+// embedded Gatehouse and the standalone server behave the same.
+package gatehouse
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gatehouse-dev/gatehouse/accounts"
+	"github.com/gatehouse-dev/gatehouse/auth"
+	"github.com/gatehouse-dev/gatehouse/config"
+	"github.com/gatehouse-dev/gatehouse/masterkey"
+	"github.com/gatehouse-dev/gatehouse/password"
+	"github.com/gatehouse-dev/gatehouse/store"
+	"github.com/gatehouse-dev/gatehouse/web"
+)
+
+// Config is Gatehouse's configuration; see package config for every key and
+// its default.
+type Config = config.Config
+
+// DefaultConfig returns the configuration used when nothing else is given.
+func DefaultConfig() Config { return config.Default() }
+
+// Gatehouse is a running instance: its store, services and HTTP handler.
+type Gatehouse struct {
+	cfg      Config
+	log      *slog.Logger
+	store    store.Store
+	key      *masterkey.Key
+	accounts *accounts.Service
+	web      *web.Server
+}
+
+// Option changes how New builds a Gatehouse.
+type Option interface{ apply(*options) }
+
+type options struct {
+	logger *slog.Logger
+	now    func() time.Time
+}
+
+type optionFunc func(*options)
+
+func (f optionFunc) apply(o *options) { f(o) }
+
+// WithLogger sends Gatehouse's logs to l instead of slog.Default().
+func WithLogger(l *slog.Logger) Option { return optionFunc(func(o *options) { o.logger = l }) }
+
+// WithClock replaces time.Now, for tests that move time.
+func WithClock(now func() time.Time) Option { return optionFunc(func(o *options) { o.now = now }) }
+
+// New validates cfg, opens and migrates the store, loads (or on first start
+// generates) the master secret, and builds the services. Close releases what
+// it opened.
+func New(cfg Config, opts ...Option) (*Gatehouse, error) {
+	o := options{logger: slog.Default(), now: time.Now}
+	for _, opt := range opts {
+		opt.apply(&o)
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+
+	st, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	g := &Gatehouse{cfg: cfg, log: o.logger, store: st}
+	ok := false
+	defer func() {
+		if !ok {
+			st.Close()
+		}
+	}()
+	applied, err := st.Migrate(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("migrate database: %w", err)
+	}
+	if len(applied) > 0 {
+		o.logger.Info("database migrated", "versions", applied)
+	}
+	key, generated, err := masterkey.Load(cfg.SecretKey, cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	if generated {
+		o.logger.Warn("generated a new master secret; back it up together with the database",
+			"file", cfg.DataDir+"/"+masterkey.FileName)
+	}
+	g.key = key
+	hasher, err := password.New(password.Params{
+		Memory:      uint32(cfg.Password.Argon2MemoryKiB),
+		Iterations:  uint32(cfg.Password.Argon2Iterations),
+		Parallelism: uint8(cfg.Password.Argon2Parallelism),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("password hashing: %w", err)
+	}
+	g.accounts, err = accounts.New(accounts.Config{
+		Store:             st,
+		Hasher:            hasher,
+		DefaultRoles:      cfg.Users.DefaultRoles,
+		MinPasswordLength: cfg.Password.MinLength,
+		MaxPasswordLength: cfg.Password.MaxLength,
+		SetupLinkTTL:      cfg.Setup.LinkTTL,
+		Now:               o.now,
+		Logger:            o.logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	g.web, err = web.New(web.Config{
+		Accounts:       g.accounts,
+		Ready:          map[string]web.Pinger{"database": st},
+		PublicURL:      cfg.PublicURL,
+		AllowedOrigins: cfg.HTTP.AllowedOrigins,
+		ProductName:    cfg.ProductName,
+		MaxBodyBytes:   int64(cfg.HTTP.MaxBodyBytes),
+		Logger:         o.logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	ok = true
+	return g, nil
+}
+
+// Handler returns the HTTP handler for every Gatehouse route.
+func (g *Gatehouse) Handler() http.Handler { return g.web }
+
+// Config returns the configuration the instance runs with.
+func (g *Gatehouse) Config() Config { return g.cfg }
+
+// Logger returns the logger the instance writes to.
+func (g *Gatehouse) Logger() *slog.Logger { return g.log }
+
+// Store returns the store, for tools that manage users directly.
+func (g *Gatehouse) Store() auth.Store { return g.store }
+
+// Accounts returns the account service.
+func (g *Gatehouse) Accounts() *accounts.Service { return g.accounts }
+
+// SetupLink returns a new one-time link that creates the first admin account
+// when no active admin exists, or "" when one does.
+func (g *Gatehouse) SetupLink(ctx context.Context) (link string, expires time.Time, err error) {
+	exists, err := g.accounts.AdminExists(ctx)
+	if err != nil || exists {
+		return "", time.Time{}, err
+	}
+	secret, expires, err := g.accounts.CreateSetupLink(ctx)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	return g.web.URL("/setup/" + secret), expires, nil
+}
+
+// Close releases the store.
+func (g *Gatehouse) Close() error {
+	if g == nil || g.store == nil {
+		return errors.New("gatehouse: not open")
+	}
+	return g.store.Close()
+}

@@ -1,0 +1,143 @@
+// Package sqlstore implements auth.Store once, in SQL that SQLite and
+// PostgreSQL both understand, so that the two adapters (store/sqlite and
+// store/postgres) differ only in how they connect, their migrations and the
+// few places where the dialects part ways.
+//
+// Times are stored as BIGINT microseconds since the Unix epoch in both
+// databases: one representation that compares, indexes and scans the same way
+// everywhere, with no time-zone or text-format surprises.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Dialect is what differs between the databases.
+type Dialect struct {
+	// Name is "sqlite" or "postgres".
+	Name string
+	// Numbered placeholders ($1, $2…) instead of '?'.
+	Numbered bool
+	// UniqueViolation reports whether err is a unique-constraint violation,
+	// and names the violated column or constraint as best it can.
+	UniqueViolation func(err error) (what string, ok bool)
+	// RolesAgg aggregates user_roles.role_name for one user into a
+	// comma-separated string ordered by name (role names never hold commas).
+	RolesAgg string
+	// MigrationLock is run first inside the migration transaction to keep two
+	// processes from migrating at once ("" when the transaction itself locks).
+	MigrationLock string
+	// TableExists counts the tables named by its one parameter.
+	TableExists string
+}
+
+// DB is the shared store. Writes go to w; reads go to r. For PostgreSQL both
+// are the same pool; SQLite has one writer connection and a pool of readers,
+// because SQLite allows one writer at a time and WAL readers never block it.
+type DB struct {
+	w, r    *sql.DB
+	d       Dialect
+	queries map[string]string
+}
+
+// New wraps open connections. Close closes both.
+func New(w, r *sql.DB, d Dialect) *DB {
+	return &DB{w: w, r: r, d: d, queries: map[string]string{}}
+}
+
+// Dialect returns the dialect the store speaks.
+func (db *DB) Dialect() Dialect { return db.d }
+
+// Writer returns the connection pool for writes, for adapters and tests.
+func (db *DB) Writer() *sql.DB { return db.w }
+
+// Ping checks that the database answers.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.w.PingContext(ctx); err != nil {
+		return err
+	}
+	if db.r != db.w {
+		return db.r.PingContext(ctx)
+	}
+	return nil
+}
+
+// Close closes the connection pools.
+func (db *DB) Close() error {
+	err := db.w.Close()
+	if db.r != db.w {
+		err = errors.Join(err, db.r.Close())
+	}
+	return err
+}
+
+// q rewrites a query written with '?' placeholders for the dialect.
+func (db *DB) q(query string) string {
+	if !db.d.Numbered {
+		return query
+	}
+	return Rebind(query)
+}
+
+// Rebind turns '?' placeholders into $1, $2… outside quoted strings.
+func Rebind(query string) string {
+	var b strings.Builder
+	n, quoted := 0, false
+	for i := 0; i < len(query); i++ {
+		c := query[i]
+		switch {
+		case c == '\'':
+			quoted = !quoted
+		case c == '?' && !quoted:
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+// micros converts a time to the stored representation.
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+// fromMicros converts back, in UTC.
+func fromMicros(v int64) time.Time { return time.UnixMicro(v).UTC() }
+
+func nullMicros(t *time.Time) sql.NullInt64 {
+	if t == nil || t.IsZero() {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: micros(*t), Valid: true}
+}
+
+func fromNullMicros(v sql.NullInt64) *time.Time {
+	if !v.Valid {
+		return nil
+	}
+	t := fromMicros(v.Int64)
+	return &t
+}
+
+// tx runs fn in a write transaction, committing when fn returns nil.
+func (db *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,388 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/gatehouse-dev/gatehouse/auth"
+	"github.com/gatehouse-dev/gatehouse/store"
+)
+
+// Run runs the conformance suite against the stores that open makes; each
+// subtest gets a new, migrated, empty store.
+func Run(t *testing.T, open func(testing.TB) store.Store) {
+	tests := []struct {
+		name string
+		fn   func(*testing.T, store.Store)
+	}{
+		{"Migrate is idempotent", testMigrate},
+		{"CreateUser and find it", testCreateFind},
+		{"unique username and email, case-insensitively", testUnique},
+		{"unknown role refuses the whole user", testUnknownRole},
+		{"FindUsers filters, sorts and pages", testFindUsers},
+		{"UpdateUser", testUpdate},
+		{"SetUserRoles", testSetRoles},
+		{"DeleteUser", testDelete},
+		{"roles", testRoles},
+		{"one-time tokens", testTokens},
+		{"one-time token consumed once under concurrency", testTokenRace},
+		{"signing keys", testSigningKeys},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
+	}
+}
+
+var ctx = context.Background()
+
+func mustCreate(t *testing.T, s store.Store, username, email string, roles ...string) *auth.User {
+	t.Helper()
+	u := &auth.User{Username: username, Email: email, Active: true, Roles: roles, PasswordHash: "$argon2id$x"}
+	if err := s.CreateUser(ctx, u); err != nil {
+		t.Fatalf("CreateUser(%q) = %v", username, err)
+	}
+	return u
+}
+
+func wantCode(t *testing.T, what string, err error, code string) {
+	t.Helper()
+	if got := auth.ErrorCode(err); got != code {
+		t.Errorf("%s: error code = %q (%v), want %q", what, got, err, code)
+	}
+}
+
+func testMigrate(t *testing.T, s store.Store) {
+	v, err := s.SchemaVersion(ctx)
+	if err != nil || v < 1 {
+		t.Fatalf("SchemaVersion() = %d, %v; want >= 1", v, err)
+	}
+	applied, err := s.Migrate(ctx)
+	if err != nil || len(applied) != 0 {
+		t.Errorf("second Migrate() = %v, %v; want nothing applied", applied, err)
+	}
+	if err := s.Ping(ctx); err != nil {
+		t.Errorf("Ping() = %v", err)
+	}
+}
+
+func testCreateFind(t *testing.T, s store.Store) {
+	created := time.Date(2026, 1, 2, 3, 4, 5, 123456789, time.UTC)
+	u := &auth.User{Username: "Alice", Email: "  Alice@Example.COM ", Active: true, Roles: []string{"user", "admin", "user"},
+		PasswordHash: "$argon2id$v=19$m=19456,t=2,p=1$x$y", CreatedAt: created}
+	if err := s.CreateUser(ctx, u); err != nil {
+		t.Fatalf("CreateUser() = %v", err)
+	}
+	if len(u.ID) < 20 {
+		t.Errorf("ID = %q, want a long random ID", u.ID)
+	}
+	other := mustCreate(t, s, "bob", "bob@example.com")
+	if other.ID == u.ID {
+		t.Fatalf("two users got the same ID %q", u.ID)
+	}
+	want := &auth.User{ID: u.ID, Username: "Alice", Email: "alice@example.com", Active: true, Roles: []string{"admin", "user"},
+		PasswordHash: u.PasswordHash, CreatedAt: created.Truncate(time.Microsecond)}
+	for _, login := range []string{"alice", "ALICE", "Alice", "alice@example.com", " ALICE@example.com "} {
+		got, err := s.FindUserByLogin(ctx, login)
+		if err != nil {
+			t.Fatalf("FindUserByLogin(%q) = %v", login, err)
+		}
+		if d := cmp.Diff(want, got); d != "" {
+			t.Errorf("FindUserByLogin(%q) mismatch (-want +got):\n%s", login, d)
+		}
+	}
+	got, err := s.FindUserByID(ctx, u.ID)
+	if err != nil {
+		t.Fatalf("FindUserByID() = %v", err)
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("FindUserByID() mismatch (-want +got):\n%s", d)
+	}
+	_, err = s.FindUserByID(ctx, "nope")
+	wantCode(t, "FindUserByID(missing)", err, auth.ENotFound)
+	_, err = s.FindUserByLogin(ctx, "nobody@example.com")
+	wantCode(t, "FindUserByLogin(missing)", err, auth.ENotFound)
+
+	// A user with no password and no roles.
+	np := &auth.User{Username: "passkey-only", Email: "pk@example.com", Active: true}
+	if err := s.CreateUser(ctx, np); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = s.FindUserByID(ctx, np.ID)
+	if got.HasPassword() || len(got.Roles) != 0 || got.Roles == nil {
+		t.Errorf("user without password/roles = %+v, want empty hash and empty non-nil roles", got)
+	}
+}
+
+func testUnique(t *testing.T, s store.Store) {
+	mustCreate(t, s, "carol", "carol@example.com")
+	for _, tc := range []struct{ username, email, field string }{
+		{"CAROL", "other@example.com", "username"},
+		{"carol2", "Carol@Example.com", "email"},
+	} {
+		err := s.CreateUser(ctx, &auth.User{Username: tc.username, Email: tc.email, Active: true})
+		wantCode(t, fmt.Sprintf("CreateUser(%q, %q)", tc.username, tc.email), err, auth.EConflict)
+		var e *auth.Error
+		if errors.As(err, &e) && e.Fields[tc.field] == "" {
+			t.Errorf("CreateUser(%q, %q) fields = %v, want a problem with %q", tc.username, tc.email, e.Fields, tc.field)
+		}
+	}
+}
+
+func testUnknownRole(t *testing.T, s store.Store) {
+	err := s.CreateUser(ctx, &auth.User{Username: "dave", Email: "dave@example.com", Roles: []string{"user", "wizard"}})
+	wantCode(t, "CreateUser(role wizard)", err, auth.EValidation)
+	_, err = s.FindUserByLogin(ctx, "dave")
+	wantCode(t, "FindUserByLogin after refused create", err, auth.ENotFound)
+}
+
+func testFindUsers(t *testing.T, s store.Store) {
+	base := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	names := []string{"zed", "amy", "Andy", "bert", "anna"}
+	for i, n := range names {
+		u := &auth.User{Username: n, Email: n + "@example.org", Active: i%2 == 0, EmailVerified: i < 2,
+			CreatedAt: base.Add(time.Duration(i) * time.Hour), Roles: []string{"user"}}
+		if n == "bert" {
+			u.Roles = []string{"editor"}
+		}
+		if err := s.CreateUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	yes, no := true, false
+	usernames := func(us []*auth.User) []string {
+		out := []string{}
+		for _, u := range us {
+			out = append(out, u.Username)
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name  string
+		f     auth.UserFilter
+		want  []string
+		total int
+	}{
+		{"all, newest first", auth.UserFilter{}, []string{"anna", "bert", "Andy", "amy", "zed"}, 5},
+		{"prefix an, by username", auth.UserFilter{Query: "AN", Sort: "username"}, []string{"Andy", "anna"}, 2},
+		{"email prefix", auth.UserFilter{Query: "bert@", Sort: "username"}, []string{"bert"}, 1},
+		{"role editor", auth.UserFilter{Role: "editor"}, []string{"bert"}, 1},
+		{"active", auth.UserFilter{Active: &yes, Sort: "username"}, []string{"Andy", "anna", "zed"}, 3},
+		{"inactive verified", auth.UserFilter{Active: &no, EmailVerified: &yes}, []string{"amy"}, 1},
+		{"page 2 of 2-per-page", auth.UserFilter{Sort: "username", Limit: 2, Offset: 2}, []string{"anna", "bert"}, 5},
+		{"oldest first", auth.UserFilter{Sort: "created_at", Limit: 1}, []string{"zed"}, 5},
+		{"no match", auth.UserFilter{Query: "q"}, []string{}, 0},
+	} {
+		got, total, err := s.FindUsers(ctx, tc.f)
+		if err != nil {
+			t.Fatalf("FindUsers(%s) = %v", tc.name, err)
+		}
+		if d := cmp.Diff(tc.want, usernames(got)); d != "" || total != tc.total {
+			t.Errorf("FindUsers(%s) total %d (want %d), users (-want +got):\n%s", tc.name, total, tc.total, d)
+		}
+	}
+	_, _, err := s.FindUsers(ctx, auth.UserFilter{Sort: "password_hash"})
+	wantCode(t, "FindUsers(bad sort)", err, auth.EInvalidRequest)
+	n, err := s.CountUsers(ctx, auth.UserFilter{Role: "user"})
+	if err != nil || n != 4 {
+		t.Errorf("CountUsers(role user) = %d, %v; want 4", n, err)
+	}
+}
+
+func testUpdate(t *testing.T, s store.Store) {
+	u := mustCreate(t, s, "erin", "erin@example.com", "user")
+	mustCreate(t, s, "frank", "frank@example.com")
+	name, email, hash, off, on := "Erin2", "ERIN2@example.com", "$2b$new", false, true
+	login := time.Date(2026, 5, 6, 7, 8, 9, 0, time.UTC)
+	got, err := s.UpdateUser(ctx, u.ID, auth.UserUpdate{Username: &name, Email: &email, PasswordHash: &hash,
+		Active: &off, EmailVerified: &on, LastLoginAt: &login})
+	if err != nil {
+		t.Fatalf("UpdateUser() = %v", err)
+	}
+	if got.Username != "Erin2" || got.Email != "erin2@example.com" || got.PasswordHash != hash || got.Active ||
+		!got.EmailVerified || got.LastLoginAt == nil || !got.LastLoginAt.Equal(login) || len(got.Roles) != 1 {
+		t.Errorf("UpdateUser() = %+v", got)
+	}
+	if _, err := s.FindUserByLogin(ctx, "erin2"); err != nil {
+		t.Errorf("FindUserByLogin(new name) = %v", err)
+	}
+	taken := "FRANK"
+	_, err = s.UpdateUser(ctx, u.ID, auth.UserUpdate{Username: &taken})
+	wantCode(t, "UpdateUser(taken username)", err, auth.EConflict)
+	_, err = s.UpdateUser(ctx, "missing", auth.UserUpdate{Active: &on})
+	wantCode(t, "UpdateUser(missing)", err, auth.ENotFound)
+	if _, err := s.UpdateUser(ctx, u.ID, auth.UserUpdate{}); err != nil {
+		t.Errorf("UpdateUser(no change) = %v", err)
+	}
+}
+
+func testSetRoles(t *testing.T, s store.Store) {
+	u := mustCreate(t, s, "gina", "gina@example.com", "user")
+	if err := s.SetUserRoles(ctx, u.ID, []string{"editor", "admin"}); err != nil {
+		t.Fatalf("SetUserRoles() = %v", err)
+	}
+	got, _ := s.FindUserByID(ctx, u.ID)
+	if d := cmp.Diff([]string{"admin", "editor"}, got.Roles); d != "" {
+		t.Errorf("roles after SetUserRoles (-want +got):\n%s", d)
+	}
+	err := s.SetUserRoles(ctx, u.ID, []string{"user", "ghost"})
+	wantCode(t, "SetUserRoles(unknown)", err, auth.EValidation)
+	got, _ = s.FindUserByID(ctx, u.ID)
+	if d := cmp.Diff([]string{"admin", "editor"}, got.Roles); d != "" {
+		t.Errorf("a refused SetUserRoles changed roles (-want +got):\n%s", d)
+	}
+	wantCode(t, "SetUserRoles(missing user)", s.SetUserRoles(ctx, "missing", nil), auth.ENotFound)
+	if err := s.SetUserRoles(ctx, u.ID, nil); err != nil {
+		t.Errorf("SetUserRoles(none) = %v", err)
+	}
+}
+
+func testDelete(t *testing.T, s store.Store) {
+	u := mustCreate(t, s, "hank", "hank@example.com", "admin")
+	if err := s.CreateToken(ctx, &auth.OneTimeToken{Hash: []byte("h1"), Purpose: "p", UserID: u.ID, ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteUser(ctx, u.ID); err != nil {
+		t.Fatalf("DeleteUser() = %v", err)
+	}
+	_, err := s.FindUserByID(ctx, u.ID)
+	wantCode(t, "FindUserByID(deleted)", err, auth.ENotFound)
+	wantCode(t, "DeleteUser(again)", s.DeleteUser(ctx, u.ID), auth.ENotFound)
+	if n, _ := s.CountUsers(ctx, auth.UserFilter{Role: "admin"}); n != 0 {
+		t.Errorf("admins after delete = %d, want 0", n)
+	}
+	// The username and email are free again.
+	mustCreate(t, s, "hank", "hank@example.com")
+}
+
+func testRoles(t *testing.T, s store.Store) {
+	roles, err := s.FindRoles(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, r := range roles {
+		names = append(names, r.Name)
+	}
+	if d := cmp.Diff([]string{"admin", "editor", "user"}, names); d != "" {
+		t.Errorf("seeded roles (-want +got):\n%s", d)
+	}
+	if err := s.CreateRole(ctx, &auth.Role{Name: "billing", Description: "Sees invoices."}); err != nil {
+		t.Fatalf("CreateRole() = %v", err)
+	}
+	wantCode(t, "CreateRole(duplicate)", s.CreateRole(ctx, &auth.Role{Name: "billing"}), auth.EConflict)
+	wantCode(t, "CreateRole(bad name)", s.CreateRole(ctx, &auth.Role{Name: "Bad Name"}), auth.EValidation)
+	u := mustCreate(t, s, "ivy", "ivy@example.com", "user", "billing")
+	if err := s.DeleteRole(ctx, "billing"); err != nil {
+		t.Fatalf("DeleteRole() = %v", err)
+	}
+	got, _ := s.FindUserByID(ctx, u.ID)
+	if d := cmp.Diff([]string{"user"}, got.Roles); d != "" {
+		t.Errorf("roles after DeleteRole (-want +got):\n%s", d)
+	}
+	wantCode(t, "DeleteRole(missing)", s.DeleteRole(ctx, "billing"), auth.ENotFound)
+}
+
+func testTokens(t *testing.T, s store.Store) {
+	now := time.Now()
+	u := mustCreate(t, s, "jack", "jack@example.com")
+	tok := &auth.OneTimeToken{Hash: []byte("hash-1"), Purpose: "reset", UserID: u.ID, Data: "d", ExpiresAt: now.Add(time.Hour)}
+	if err := s.CreateToken(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.FindToken(ctx, "reset", []byte("hash-1"), now); err != nil || got.UserID != u.ID {
+		t.Fatalf("FindToken() = %+v, %v", got, err)
+	}
+	_, err := s.ConsumeToken(ctx, "verify", []byte("hash-1"), now)
+	wantCode(t, "ConsumeToken(wrong purpose)", err, auth.EInvalidToken)
+	got, err := s.ConsumeToken(ctx, "reset", []byte("hash-1"), now)
+	if err != nil || got.UserID != u.ID || got.Data != "d" || got.Purpose != "reset" {
+		t.Fatalf("ConsumeToken() = %+v, %v", got, err)
+	}
+	_, err = s.ConsumeToken(ctx, "reset", []byte("hash-1"), now)
+	wantCode(t, "ConsumeToken(twice)", err, auth.EInvalidToken)
+	_, err = s.FindToken(ctx, "reset", []byte("hash-1"), now)
+	wantCode(t, "FindToken(used)", err, auth.EInvalidToken)
+
+	s.CreateToken(ctx, &auth.OneTimeToken{Hash: []byte("hash-2"), Purpose: "reset", UserID: u.ID, ExpiresAt: now.Add(time.Minute)})
+	_, err = s.ConsumeToken(ctx, "reset", []byte("hash-2"), now.Add(2*time.Minute))
+	wantCode(t, "ConsumeToken(expired)", err, auth.EInvalidToken)
+
+	s.CreateToken(ctx, &auth.OneTimeToken{Hash: []byte("hash-3"), Purpose: "reset", UserID: u.ID, ExpiresAt: now.Add(time.Hour)})
+	s.CreateToken(ctx, &auth.OneTimeToken{Hash: []byte("hash-4"), Purpose: "setup", ExpiresAt: now.Add(time.Hour)})
+	if err := s.DeleteTokens(ctx, "reset", u.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.ConsumeToken(ctx, "reset", []byte("hash-3"), now)
+	wantCode(t, "ConsumeToken(deleted)", err, auth.EInvalidToken)
+	if err := s.DeleteTokens(ctx, "setup", ""); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.ConsumeToken(ctx, "setup", []byte("hash-4"), now)
+	wantCode(t, "ConsumeToken(deleted setup)", err, auth.EInvalidToken)
+}
+
+func testTokenRace(t *testing.T, s store.Store) {
+	now := time.Now()
+	if err := s.CreateToken(ctx, &auth.OneTimeToken{Hash: []byte("race"), Purpose: "setup", ExpiresAt: now.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	var wins, fails atomic.Int32
+	var wg sync.WaitGroup
+	for i := 0; i < 10; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := s.ConsumeToken(ctx, "setup", []byte("race"), now)
+			switch auth.ErrorCode(err) {
+			case "":
+				wins.Add(1)
+			case auth.EInvalidToken:
+				fails.Add(1)
+			default:
+				t.Errorf("ConsumeToken() = %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	if wins.Load() != 1 || fails.Load() != 9 {
+		t.Errorf("10 concurrent ConsumeToken: %d won, %d refused; want 1 and 9", wins.Load(), fails.Load())
+	}
+}
+
+func testSigningKeys(t *testing.T, s store.Store) {
+	t0 := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	k1 := &auth.SigningKey{ID: "k1", Algorithm: "EdDSA", Sealed: []byte{1, 2, 3}, PublicJWK: []byte(`{"kid":"k1"}`), CreatedAt: t0}
+	k2 := &auth.SigningKey{ID: "k2", Algorithm: "ES256", Sealed: []byte{4}, PublicJWK: []byte(`{"kid":"k2"}`), CreatedAt: t0.Add(time.Hour)}
+	for _, k := range []*auth.SigningKey{k1, k2} {
+		if err := s.CreateSigningKey(ctx, k); err != nil {
+			t.Fatalf("CreateSigningKey(%s) = %v", k.ID, err)
+		}
+	}
+	keys, err := s.FindSigningKeys(ctx, t0)
+	if err != nil || len(keys) != 2 || keys[0].ID != "k2" {
+		t.Fatalf("FindSigningKeys() = %v, %v; want k2, k1", keys, err)
+	}
+	if d := cmp.Diff(k1, keys[1]); d != "" {
+		t.Errorf("stored key (-want +got):\n%s", d)
+	}
+	retired, until := t0.Add(2*time.Hour), t0.Add(3*time.Hour)
+	if err := s.RetireSigningKey(ctx, "k1", retired, until); err != nil {
+		t.Fatal(err)
+	}
+	keys, _ = s.FindSigningKeys(ctx, t0.Add(150*time.Minute))
+	if len(keys) != 2 || !keys[1].RetiredAt.Equal(retired) || !keys[1].PublishUntil.Equal(until) {
+		t.Errorf("keys within grace = %+v, want k1 retired but published", keys)
+	}
+	keys, _ = s.FindSigningKeys(ctx, t0.Add(4*time.Hour))
+	if len(keys) != 1 || keys[0].ID != "k2" {
+		t.Errorf("keys after grace = %v, want only k2", keys)
+	}
+	wantCode(t, "RetireSigningKey(missing)", s.RetireSigningKey(ctx, "nope", retired, until), auth.ENotFound)
+}

@@ -1,0 +1,81 @@
+package web
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"path"
+
+	"github.com/gatehouse-dev/gatehouse/auth"
+)
+
+//go:embed ui
+var uiFiles embed.FS
+
+var (
+	notFoundError    = auth.Errorf(auth.ENotFound, "There is nothing here.")
+	crossOriginError = auth.Errorf(auth.EForbidden, "This request came from another site and was refused.")
+)
+
+// parsePages parses each page template together with the shared layout, once
+// at start-up.
+func parsePages() (map[string]*template.Template, error) {
+	layout, err := template.ParseFS(uiFiles, "ui/templates/layout.html")
+	if err != nil {
+		return nil, fmt.Errorf("parse layout: %w", err)
+	}
+	names, err := fs.Glob(uiFiles, "ui/templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	pages := map[string]*template.Template{}
+	for _, name := range names {
+		base := path.Base(name)
+		if base == "layout.html" {
+			continue
+		}
+		t, err := template.Must(layout.Clone()).ParseFS(uiFiles, name)
+		if err != nil {
+			return nil, fmt.Errorf("parse %s: %w", base, err)
+		}
+		pages[base] = t
+	}
+	return pages, nil
+}
+
+// view is what the layout needs besides the page's own data.
+type view struct {
+	Product string
+	Nonce   string
+	Page    any
+}
+
+// render executes a page into a buffer first, so that a template failure
+// becomes a clean 500 rather than half a page.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, data any) {
+	t, ok := s.pages[name]
+	if !ok {
+		s.log.LogAttrs(r.Context(), slog.LevelError, "no such page template", slog.String("page", name))
+		http.Error(w, "An internal error occurred.", http.StatusInternalServerError)
+		return
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", view{Product: s.cfg.ProductName, Nonce: cspNonce(r.Context()), Page: data}); err != nil {
+		s.log.LogAttrs(r.Context(), slog.LevelError, "render page", slog.String("page", name), slog.String("error", err.Error()))
+		http.Error(w, "An internal error occurred.", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// errorPage is the data of error.html.
+type errorPage struct {
+	Title   string
+	Message string
+}

@@ -1,0 +1,70 @@
+package web
+
+import (
+	"io/fs"
+	"net/http"
+	"strings"
+)
+
+// routes lists every route Gatehouse serves.
+func (s *Server) routes() (http.Handler, error) {
+	mux := http.NewServeMux()
+	static, err := fs.Sub(uiFiles, "ui/static")
+	if err != nil {
+		return nil, err
+	}
+
+	// Operations.
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("GET /readyz", s.readyz)
+
+	// Assets, embedded in the binary.
+	mux.Handle("GET /static/", http.StripPrefix("/static/", cacheable(http.FileServerFS(static))))
+
+	// First-start setup of the first admin account.
+	mux.Handle("GET /setup/{token}", noReferrer(s.page(s.setupForm)))
+	mux.Handle("POST /setup/{token}", noReferrer(s.page(s.setupSubmit)))
+
+	// Everything else: a JSON or HTML 404.
+	mux.Handle("/", s.notFound())
+
+	cop := http.NewCrossOriginProtection()
+	cop.AddTrustedOrigin(s.public.Scheme + "://" + s.public.Host)
+	for _, o := range s.cfg.AllowedOrigins {
+		if err := cop.AddTrustedOrigin(o); err != nil {
+			return nil, err
+		}
+	}
+	cop.SetDenyHandler(http.HandlerFunc(s.crossOriginDenied))
+	return s.observe(s.secure(cop.Handler(recordRoute(mux)))), nil
+}
+
+// cacheable lets browsers cache embedded assets; they change only with the
+// binary, and pages reference them with a version query.
+func cacheable(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=86400")
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) notFound() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		err := notFoundError
+		if wantsJSON(r) {
+			s.writeJSONError(w, r, err)
+			return
+		}
+		s.renderError(w, r, err)
+	})
+}
+
+// crossOriginDenied answers a state-changing request from another origin.
+func (s *Server) crossOriginDenied(w http.ResponseWriter, r *http.Request) {
+	err := crossOriginError
+	if wantsJSON(r) || strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+		s.writeJSONError(w, r, err)
+		return
+	}
+	s.renderError(w, r, err)
+}

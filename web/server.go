@@ -1,0 +1,124 @@
+// Package web is Gatehouse's HTTP layer: the hosted pages, the JSON API and
+// the operational endpoints, with the middleware they share.
+//
+// Pages and API routes are listed in routes.go. Every response carries the
+// security headers of the HTTP contract (a nonce-based Content-Security-Policy,
+// nosniff, a strict Referrer-Policy, frame-ancestors 'none', HSTS over https),
+// request bodies are capped, and state-changing requests from other origins
+// are refused with net/http's CrossOriginProtection (Sec-Fetch-Site, then
+// Origin against the public URL and the configured allowed origins). Errors
+// are mapped to status codes in one place (errors.go); a 500 never carries
+// internals.
+package web
+
+import (
+	"context"
+	"errors"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gatehouse-dev/gatehouse/accounts"
+)
+
+// Pinger reports whether a dependency answers, for /readyz.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// Config configures a Server.
+type Config struct {
+	// Accounts is the account service. Required.
+	Accounts *accounts.Service
+	// Ready lists the dependencies /readyz checks, by name. Default: none.
+	Ready map[string]Pinger
+	// PublicURL is the URL users reach Gatehouse at. Required.
+	PublicURL string
+	// AllowedOrigins may send state-changing requests besides the public
+	// URL's own origin. Default: none.
+	AllowedOrigins []string
+	// ProductName is shown on pages. Default: "Gatehouse".
+	ProductName string
+	// MaxBodyBytes caps request bodies. Default: 64 KiB.
+	MaxBodyBytes int64
+	// Logger receives the request log. Default: slog.Default().
+	Logger *slog.Logger
+}
+
+// Server serves Gatehouse over HTTP. It is safe for concurrent use.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	public  *url.URL
+	https   bool
+	pages   map[string]*template.Template
+	handler http.Handler
+}
+
+// New validates cfg, parses the page templates and builds the routes.
+func New(cfg Config) (*Server, error) {
+	if cfg.Accounts == nil {
+		return nil, errors.New("web: Accounts is required")
+	}
+	u, err := url.Parse(cfg.PublicURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, errors.New("web: PublicURL must be an absolute http or https URL")
+	}
+	if cfg.ProductName == "" {
+		cfg.ProductName = "Gatehouse"
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = 64 << 10
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, public: u, https: u.Scheme == "https"}
+	if s.pages, err = parsePages(); err != nil {
+		return nil, err
+	}
+	if s.handler, err = s.routes(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// URL returns the absolute public URL of a path such as "/setup/x".
+func (s *Server) URL(path string) string {
+	return strings.TrimSuffix(s.public.String(), "/") + path
+}
+
+// healthz answers while the process is alive; it checks nothing else, so a
+// slow database never gets a live process restarted.
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// readyz checks every dependency with a short deadline and answers 503 when
+// any fails, naming which without the cause (the log has it).
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	checks := map[string]string{}
+	status := http.StatusOK
+	for name, p := range s.cfg.Ready {
+		if err := p.Ping(ctx); err != nil {
+			checks[name] = "unavailable"
+			status = http.StatusServiceUnavailable
+			s.log.LogAttrs(ctx, slog.LevelWarn, "readiness check failed", slog.String("check", name), slog.String("error", err.Error()))
+			continue
+		}
+		checks[name] = "ok"
+	}
+	overall := "ok"
+	if status != http.StatusOK {
+		overall = "unavailable"
+	}
+	writeJSON(w, status, map[string]any{"status": overall, "checks": checks})
+}
