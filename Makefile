@@ -1,4 +1,5 @@
 # Gatehouse developer tasks. `make test` is what the README and CI run.
+SHELL := /bin/bash
 GO ?= go
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 REDIS_URL ?= redis://127.0.0.1:6379/0
@@ -19,7 +20,7 @@ race:
 
 ## bench: every benchmark, each printing its ratio against a reference measured in the same run
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime 1x ./... | grep -E '^(ratio|Benchmark|ok|FAIL|goos|cpu)'
+	set -o pipefail; $(GO) test -run '^$$' -bench . ./... | grep -E '^(ratio|ok|FAIL|goos|cpu|pkg)'
 
 ## lint: vet and formatting
 lint:

@@ -114,6 +114,7 @@ func New(cfg Config, opts ...Option) (*Gatehouse, error) {
 		DefaultRoles:      cfg.Users.DefaultRoles,
 		MinPasswordLength: cfg.Password.MinLength,
 		MaxPasswordLength: cfg.Password.MaxLength,
+		MaxPasswordBytes:  password.MaxBytes,
 		SetupLinkTTL:      cfg.Setup.LinkTTL,
 		Now:               o.now,
 		Logger:            o.logger,

@@ -36,9 +36,11 @@ type Config struct {
 	DefaultRoles []string
 	// MinPasswordLength counts characters (code points). Default: 8.
 	MinPasswordLength int
-	// MaxPasswordLength counts bytes, and bounds the hashing work one request
-	// can cause. Default: 256.
+	// MaxPasswordLength counts characters. Default: 256.
 	MaxPasswordLength int
+	// MaxPasswordBytes bounds the hashing work one request can cause: longer
+	// passwords are refused before any hashing. Default: 1024 (password.MaxBytes).
+	MaxPasswordBytes int
 	// SetupLinkTTL is how long a first-admin setup link works. Default: 1 hour.
 	SetupLinkTTL time.Duration
 	// Now is the clock. Default: time.Now.
@@ -66,6 +68,9 @@ func New(cfg Config) (*Service, error) {
 	}
 	if cfg.MaxPasswordLength <= 0 {
 		cfg.MaxPasswordLength = 256
+	}
+	if cfg.MaxPasswordBytes <= 0 {
+		cfg.MaxPasswordBytes = 1024
 	}
 	if cfg.MaxPasswordLength < cfg.MinPasswordLength {
 		return nil, fmt.Errorf("accounts: maximum password length %d is below the minimum %d", cfg.MaxPasswordLength, cfg.MinPasswordLength)
@@ -106,10 +111,12 @@ func (s *Service) CheckPassword(password, username, email string) string {
 	switch {
 	case password == "":
 		return "Password is required."
-	case len(password) > s.cfg.MaxPasswordLength:
-		return fmt.Sprintf("Password must be at most %d bytes.", s.cfg.MaxPasswordLength)
+	case len(password) > s.cfg.MaxPasswordBytes:
+		return "Password is too long."
 	case !utf8.ValidString(password):
 		return "Password must be valid text."
+	case utf8.RuneCountInString(password) > s.cfg.MaxPasswordLength:
+		return fmt.Sprintf("Password must be at most %d characters.", s.cfg.MaxPasswordLength)
 	case utf8.RuneCountInString(password) < s.cfg.MinPasswordLength:
 		return fmt.Sprintf("Password must be at least %d characters.", s.cfg.MinPasswordLength)
 	case username != "" && strings.EqualFold(password, username):
@@ -186,7 +193,7 @@ var errInvalidCredentials = auth.Errorf(auth.EInvalidCredentials, "Invalid usern
 // comes only after a correct password. A legacy or weaker hash is replaced by
 // a current one on success, and last_login_at is recorded.
 func (s *Service) Authenticate(ctx context.Context, login, password string) (*auth.User, error) {
-	if len(password) > s.cfg.MaxPasswordLength || len(login) > auth.EmailMaxLen {
+	if len(password) > s.cfg.MaxPasswordBytes || len(login) > auth.EmailMaxLen {
 		// Refused before any hashing, so huge inputs cost nothing. The length
 		// limit is public, so this reveals nothing about the account.
 		return nil, errInvalidCredentials

@@ -74,30 +74,30 @@
 // sessions and refuses their tokens. The contract, which the server
 // implements, is:
 //
-//	GET <issuer>/api/auth/revocations[?since=<cursor>]
-//	Authorization: Bearer <API key>
-//	Accept: application/json
+//		GET <issuer>/api/auth/revocations[?since=<cursor>]
+//		Authorization: Bearer <API key>
+//		Accept: application/json
 //
-//	200 OK
-//	Content-Type: application/json
-//	{"revoked": [{"sid": "<session ID>", "until": "<RFC 3339 time>"}, …],
-//	 "cursor": "<opaque string>"}
+//		200 OK
+//		Content-Type: application/json
+//		{"revoked": [{"sid": "<session ID>", "until": "<RFC 3339 time>"}, …],
+//		 "cursor": "<opaque string>"}
 //
-//   - Without "since", the response lists every current entry. With it, the
-//     response lists the entries added after the cursor was handed out (the
-//     server may repeat older ones; the Client merges).
-//   - "sid" is the session ID that access tokens carry in their "sid" claim.
-//   - "until" is when the entry may be forgotten: every token of that session
-//     has expired by then. The Client keeps the entry until "until" plus the
-//     leeway, since expiry is itself checked with the leeway. When an entry
-//     arrives twice, the later "until" wins.
-//   - "cursor" is opaque to the Client, which sends it back verbatim as
-//     "since" on the next poll; an empty cursor makes the next poll ask for
-//     every entry again. The field must be present.
-//   - 410 Gone means the cursor is no longer known to the server: the Client
-//     drops its cursor and asks again at once without "since".
-//   - Any other status, a body that is not this JSON, an entry without "sid"
-//     or "until", or a body over 16 MiB is a failed poll.
+//	  - Without "since", the response lists every current entry. With it, the
+//	    response lists the entries added after the cursor was handed out (the
+//	    server may repeat older ones; the Client merges).
+//	  - "sid" is the session ID that access tokens carry in their "sid" claim.
+//	  - "until" is when the entry may be forgotten: every token of that session
+//	    has expired by then. The Client keeps the entry until "until" plus the
+//	    leeway, since expiry is itself checked with the leeway. When an entry
+//	    arrives twice, the later "until" wins.
+//	  - "cursor" is opaque to the Client, which sends it back verbatim as
+//	    "since" on the next poll; an empty cursor makes the next poll ask for
+//	    every entry again. The field must be present.
+//	  - 410 Gone means the cursor is no longer known to the server: the Client
+//	    drops its cursor and asks again at once without "since".
+//	  - Any other status, a body that is not this JSON, an entry without "sid"
+//	    or "until", or a body over 16 MiB is a failed poll.
 //
 // The Client polls every 10 seconds by default; the first poll happens in
 // [New], which fails if it fails. When no poll has succeeded within the

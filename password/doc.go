@@ -42,8 +42,10 @@
 // refused with [ErrTooLong] before any hashing work, and every work factor read
 // from a stored hash (argon2id memory and passes, bcrypt cost, PBKDF2
 // iterations, scrypt N, r and p) is checked against a fixed ceiling first, so a
-// planted or corrupted hash cannot make one sign-in allocate gigabytes or run
-// for minutes. Such hashes give [ErrMalformed].
+// planted or corrupted hash costs one sign-in a few seconds of CPU at most,
+// not hours, and no more memory than the ceilings allow (4 GiB for argon2id,
+// to admit RFC 9106's 2 GiB recommendation; 512 MiB for scrypt). Such hashes
+// give [ErrMalformed].
 //
 // # What it does not do
 //

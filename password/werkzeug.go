@@ -174,8 +174,8 @@ func parseScrypt(encoded string, lim limits) (stored, error) {
 	case r < 1 || p < 1:
 		return nil, fmt.Errorf("%w: scrypt: r and p must be at least 1", ErrMalformed)
 	case n > lim.scryptMaxN || n*r*p > lim.scryptMaxWork:
-		// Each factor is capped, so the product cannot overflow.
-		return nil, fmt.Errorf("%w: scrypt: N × r × p = %d above %d", ErrMalformed, n*r*p, lim.scryptMaxWork)
+		// parseDecimal capped each factor, so the product cannot overflow.
+		return nil, fmt.Errorf("%w: scrypt: N=%d, r=%d, p=%d above the ceiling", ErrMalformed, n, r, p)
 	}
 	salt, key, err := werkzeugSplit(encoded, werkzeugScryptKeyLen)
 	if err != nil {

@@ -7,6 +7,7 @@ package benchratio
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"sort"
 	"testing"
 )
@@ -28,39 +29,62 @@ func (r Result) Ratio() float64 {
 	return r.SubjectNsPerOp / r.RefNsPerOp
 }
 
-// Compare runs ref and subject in alternation, Rounds times each, reports the
-// medians and their ratio as metrics of b, and prints one readable line:
+// Compare runs ref and subject in alternation as sub-benchmarks of b, Rounds
+// times each, and prints one readable line with the medians and their ratio:
 //
-//	ratio argon2id: subject 41234567 ns/op (2 allocs), reference 41000000 ns/op (2 allocs), ratio 1.006
+//	ratio argon2id Hash: subject 18050281 ns/op (33 allocs), reference 18747421 ns/op (23 allocs), ratio 0.963
 //
-// It does its own looping, so it ignores b.N; call it once from a benchmark.
+// Each side runs as a sub-benchmark rather than through testing.Benchmark,
+// which deadlocks when called from a running benchmark (golang/go#29727).
 func Compare(b *testing.B, name string, ref, subject func(*testing.B)) Result {
 	b.Helper()
-	var refs, subs []testing.BenchmarkResult
-	for i := 0; i < Rounds; i++ {
-		refs = append(refs, testing.Benchmark(ref))
-		subs = append(subs, testing.Benchmark(subject))
+	var refs, subs []measurement
+	for range Rounds {
+		refs = append(refs, measure(b, name+" reference", ref))
+		subs = append(subs, measure(b, name, subject))
 	}
 	r := Result{
-		RefNsPerOp:         median(refs, func(x testing.BenchmarkResult) float64 { return float64(x.NsPerOp()) }),
-		SubjectNsPerOp:     median(subs, func(x testing.BenchmarkResult) float64 { return float64(x.NsPerOp()) }),
-		RefAllocsPerOp:     int64(median(refs, func(x testing.BenchmarkResult) float64 { return float64(x.AllocsPerOp()) })),
-		SubjectAllocsPerOp: int64(median(subs, func(x testing.BenchmarkResult) float64 { return float64(x.AllocsPerOp()) })),
+		RefNsPerOp:         median(refs, func(m measurement) float64 { return m.nsPerOp }),
+		SubjectNsPerOp:     median(subs, func(m measurement) float64 { return m.nsPerOp }),
+		RefAllocsPerOp:     int64(median(refs, func(m measurement) float64 { return float64(m.allocsPerOp) })),
+		SubjectAllocsPerOp: int64(median(subs, func(m measurement) float64 { return float64(m.allocsPerOp) })),
 	}
-	b.ReportMetric(r.SubjectNsPerOp, "ns/op")
-	b.ReportMetric(r.RefNsPerOp, "ref-ns/op")
-	b.ReportMetric(float64(r.SubjectAllocsPerOp), "allocs/op")
-	b.ReportMetric(float64(r.RefAllocsPerOp), "ref-allocs/op")
-	b.ReportMetric(r.Ratio(), "ratio")
 	fmt.Fprintf(os.Stdout, "ratio %s: subject %.0f ns/op (%d allocs), reference %.0f ns/op (%d allocs), ratio %.3f\n",
 		name, r.SubjectNsPerOp, r.SubjectAllocsPerOp, r.RefNsPerOp, r.RefAllocsPerOp, r.Ratio())
 	return r
 }
 
-func median(rs []testing.BenchmarkResult, f func(testing.BenchmarkResult) float64) float64 {
-	v := make([]float64, len(rs))
-	for i, r := range rs {
-		v[i] = f(r)
+type measurement struct {
+	nsPerOp     float64
+	allocsPerOp int64
+}
+
+// measure runs f as a sub-benchmark of b and returns its figures.
+func measure(b *testing.B, name string, f func(*testing.B)) measurement {
+	var m measurement
+	b.Run(name, func(b *testing.B) {
+		b.ReportAllocs()
+		// Outside f's loop, so neither read is timed.
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		f(b)
+		runtime.ReadMemStats(&after)
+		// go test calls this with a growing b.N until the run is long
+		// enough; the last call, the one it reports, is the one kept.
+		if b.N > 0 {
+			m = measurement{
+				nsPerOp:     float64(b.Elapsed().Nanoseconds()) / float64(b.N),
+				allocsPerOp: int64(after.Mallocs-before.Mallocs) / int64(b.N),
+			}
+		}
+	})
+	return m
+}
+
+func median(ms []measurement, f func(measurement) float64) float64 {
+	v := make([]float64, len(ms))
+	for i, m := range ms {
+		v[i] = f(m)
 	}
 	sort.Float64s(v)
 	return v[len(v)/2]
