@@ -20,6 +20,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/config"
 	"github.com/gatehouse-dev/gatehouse/masterkey"
 	"github.com/gatehouse-dev/gatehouse/password"
+	"github.com/gatehouse-dev/gatehouse/session"
 	"github.com/gatehouse-dev/gatehouse/store"
 	"github.com/gatehouse-dev/gatehouse/web"
 )
@@ -38,6 +39,7 @@ type Gatehouse struct {
 	store    store.Store
 	key      *masterkey.Key
 	accounts *accounts.Service
+	sessions *session.Manager
 	web      *web.Server
 }
 
@@ -122,8 +124,26 @@ func New(cfg Config, opts ...Option) (*Gatehouse, error) {
 	if err != nil {
 		return nil, err
 	}
+	g.sessions, err = session.New(session.Config{
+		Store:           st,
+		IdleTimeout:     cfg.Session.IdleTimeout,
+		AbsoluteTimeout: cfg.Session.AbsoluteTimeout,
+		RememberFor:     cfg.Session.RememberFor,
+		TokenTTL:        cfg.Token.AccessTTL,
+		Now:             o.now,
+		Logger:          o.logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if !ok {
+			g.sessions.Close()
+		}
+	}()
 	g.web, err = web.New(web.Config{
 		Accounts:       g.accounts,
+		Sessions:       g.sessions,
 		Ready:          map[string]web.Pinger{"database": st},
 		PublicURL:      cfg.PublicURL,
 		AllowedOrigins: cfg.HTTP.AllowedOrigins,
@@ -167,10 +187,37 @@ func (g *Gatehouse) SetupLink(ctx context.Context) (link string, expires time.Ti
 	return g.web.URL("/setup/" + secret), expires, nil
 }
 
-// Close releases the store.
+// Close stops background work and releases the store.
 func (g *Gatehouse) Close() error {
 	if g == nil || g.store == nil {
 		return errors.New("gatehouse: not open")
 	}
+	g.sessions.Close()
 	return g.store.Close()
+}
+
+// RequireLogin wraps an app's handler so that it runs only for a signed-in
+// user, found in the request's context with UserFrom. A browser without a
+// session is redirected to the sign-in page, which brings it back afterwards;
+// a JSON request gets 401 {"error":"unauthorized"}.
+func (g *Gatehouse) RequireLogin(next http.Handler) http.Handler { return g.web.RequireLogin(next) }
+
+// RequireRole is RequireLogin for users holding at least one of roles; other
+// signed-in users get 403.
+func (g *Gatehouse) RequireRole(roles ...string) func(http.Handler) http.Handler {
+	return g.web.RequireRole(roles...)
+}
+
+// OptionalLogin puts the signed-in user, if there is one, in the request's
+// context and lets every request through.
+func (g *Gatehouse) OptionalLogin(next http.Handler) http.Handler { return g.web.OptionalLogin(next) }
+
+// UserFrom returns the signed-in user in a request context that passed
+// through RequireLogin or RequireRole.
+func UserFrom(ctx context.Context) (*auth.User, bool) { return web.UserFrom(ctx) }
+
+// CurrentUser returns the signed-in user of r, or nil (see UserFrom).
+func CurrentUser(r *http.Request) *auth.User {
+	u, _ := web.UserFrom(r.Context())
+	return u
 }

@@ -93,6 +93,9 @@ func New(cfg Config) (*Service, error) {
 	return &Service{cfg: cfg, dummyHash: dummy}, nil
 }
 
+// Store returns the store the service works on.
+func (s *Service) Store() auth.Store { return s.cfg.Store }
+
 // Registration is what a new account needs.
 type Registration struct {
 	Username string
@@ -321,3 +324,38 @@ func (s *Service) CompleteSetup(ctx context.Context, secret string, r Registrati
 	s.cfg.Logger.LogAttrs(ctx, slog.LevelInfo, "first admin created through the setup link", slog.String("user_id", u.ID))
 	return u, nil
 }
+
+// ChangePassword replaces a user's password after checking the current one
+// (accounts without a password may set one with current empty). The caller
+// ends the user's other sessions.
+func (s *Service) ChangePassword(ctx context.Context, userID, current, next string) error {
+	u, err := s.cfg.Store.FindUserByID(ctx, userID)
+	if err != nil {
+		return err
+	}
+	if u.HasPassword() {
+		if len(current) > s.cfg.MaxPasswordBytes {
+			return errWrongCurrent
+		}
+		ok, err := s.cfg.Hasher.Verify(current, u.PasswordHash)
+		if err != nil || !ok {
+			s.cfg.Logger.LogAttrs(ctx, slog.LevelInfo, "password change refused", slog.String("user_id", u.ID), slog.String("reason", "wrong current password"))
+			return errWrongCurrent
+		}
+	}
+	if msg := s.CheckPassword(next, u.Username, u.Email); msg != "" {
+		return &auth.Error{Code: auth.EValidation, Message: msg, Fields: map[string]string{"new_password": msg}}
+	}
+	h, err := s.cfg.Hasher.Hash(next)
+	if err != nil {
+		return auth.Internal(fmt.Errorf("hash password: %w", err))
+	}
+	if _, err := s.cfg.Store.UpdateUser(ctx, u.ID, auth.UserUpdate{PasswordHash: &h}); err != nil {
+		return err
+	}
+	s.cfg.Logger.LogAttrs(ctx, slog.LevelInfo, "password changed", slog.String("user_id", u.ID))
+	return nil
+}
+
+var errWrongCurrent = &auth.Error{Code: auth.EForbidden, Message: "The current password is not right.",
+	Fields: map[string]string{"current_password": "The current password is not right."}}

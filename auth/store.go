@@ -21,8 +21,9 @@ type UserStore interface {
 	// FindUsers returns one page of the users that match f, and how many match in all.
 	FindUsers(ctx context.Context, f UserFilter) ([]*User, int, error)
 	UpdateUser(ctx context.Context, id string, upd UserUpdate) (*User, error)
-	// SetUserRoles replaces the user's roles. Unknown roles are refused with
-	// EValidation.
+	// SetUserRoles replaces the user's roles, and marks the user's sessions
+	// to move to a new secret on their next request (a privilege change).
+	// Unknown roles are refused with EValidation.
 	SetUserRoles(ctx context.Context, id string, roles []string) error
 	DeleteUser(ctx context.Context, id string) error
 	// CountUsers counts the users that match f (f's paging is ignored).
@@ -76,6 +77,7 @@ type Store interface {
 	RoleStore
 	TokenStore
 	SigningKeyStore
+	SessionStore
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	Close() error

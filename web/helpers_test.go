@@ -15,6 +15,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/accounts"
 	"github.com/gatehouse-dev/gatehouse/auth"
 	"github.com/gatehouse-dev/gatehouse/password"
+	"github.com/gatehouse-dev/gatehouse/session"
 	"github.com/gatehouse-dev/gatehouse/store"
 	"github.com/gatehouse-dev/gatehouse/store/storetest"
 )
@@ -26,6 +27,7 @@ type testEnv struct {
 	web      *Server
 	store    store.Store
 	accounts *accounts.Service
+	sessions *session.Manager
 	logs     *bytes.Buffer
 }
 
@@ -48,10 +50,15 @@ func newEnv(t *testing.T, st store.Store) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := &testEnv{t: t, store: st, accounts: acc, logs: &logs}
+	sessions, err := session.New(session.Config{Store: st, Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sessions.Close)
+	env := &testEnv{t: t, store: st, accounts: acc, sessions: sessions, logs: &logs}
 	env.srv = httptest.NewUnstartedServer(nil)
 	public := "http://" + env.srv.Listener.Addr().String()
-	env.web, err = New(Config{Accounts: acc, Ready: map[string]Pinger{"database": st}, PublicURL: public, Logger: logger})
+	env.web, err = New(Config{Accounts: acc, Sessions: sessions, Ready: map[string]Pinger{"database": st}, PublicURL: public, Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,3 +126,17 @@ func (e *testEnv) mustRegister(username, pw string, roles ...string) *auth.User 
 func storetestSQLite(t *testing.T) store.Store { return storetest.OpenSQLite(t) }
 
 func newRecorder() *httptest.ResponseRecorder { return httptest.NewRecorder() }
+
+func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func newAccountsForBench(tb testing.TB, st store.Store) *accounts.Service {
+	hasher, err := password.New(password.Params{Memory: 1024, Iterations: 1})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	acc, err := accounts.New(accounts.Config{Store: st, Hasher: hasher, Logger: discardLogger()})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return acc
+}

@@ -51,6 +51,9 @@ func parsePages() (map[string]*template.Template, error) {
 type view struct {
 	Product string
 	Nonce   string
+	Base    string     // path prefix of every Gatehouse link
+	User    *auth.User // the signed-in user, on pages that know one
+	Flash   string     // a one-time notice
 	Page    any
 }
 
@@ -64,7 +67,9 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		return
 	}
 	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, "layout", view{Product: s.cfg.ProductName, Nonce: cspNonce(r.Context()), Page: data}); err != nil {
+	u, _ := UserFrom(r.Context())
+	v := view{Product: s.cfg.ProductName, Nonce: cspNonce(r.Context()), Base: s.base, User: u, Flash: takeFlash(w, r), Page: data}
+	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
 		s.log.LogAttrs(r.Context(), slog.LevelError, "render page", slog.String("page", name), slog.String("error", err.Error()))
 		http.Error(w, "An internal error occurred.", http.StatusInternalServerError)
 		return

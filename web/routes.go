@@ -25,6 +25,25 @@ func (s *Server) routes() (http.Handler, error) {
 	mux.Handle("GET /setup/{token}", noReferrer(s.page(s.setupForm)))
 	mux.Handle("POST /setup/{token}", noReferrer(s.page(s.setupSubmit)))
 
+	// Hosted pages.
+	mux.Handle("GET /{$}", s.page(s.home))
+	mux.Handle("GET /login", s.page(s.loginForm))
+	mux.Handle("POST /login", s.page(s.loginSubmit))
+	mux.Handle("GET /register", s.page(s.registerForm))
+	mux.Handle("POST /register", s.page(s.registerSubmit))
+	mux.Handle("GET /logout", s.page(s.logoutConfirm))
+	mux.Handle("POST /logout", s.page(s.logoutSubmit))
+	mux.Handle("GET /account", s.RequireLogin(s.page(s.account)))
+	mux.Handle("POST /account/password", s.RequireLogin(s.page(s.changePasswordSubmit)))
+	mux.Handle("POST /account/sessions/{id}/revoke", s.RequireLogin(s.page(s.revokeSessionSubmit)))
+
+	// JSON API.
+	mux.Handle("GET /api/me", s.apiAuth(s.apiMe))
+	mux.Handle("GET /api/sessions", s.apiAuth(s.apiSessions))
+	mux.Handle("DELETE /api/sessions/{id}", s.apiAuth(s.apiRevokeSession))
+	mux.Handle("POST /api/auth/logout", s.apiAuth(s.apiLogout))
+	mux.Handle("POST /api/auth/logout-all", s.apiAuth(s.apiLogoutAll))
+
 	// Everything else: a JSON or HTML 404.
 	mux.Handle("/", s.notFound())
 

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse/accounts"
+	"github.com/gatehouse-dev/gatehouse/session"
 )
 
 // Pinger reports whether a dependency answers, for /readyz.
@@ -33,6 +34,8 @@ type Pinger interface {
 type Config struct {
 	// Accounts is the account service. Required.
 	Accounts *accounts.Service
+	// Sessions manages browser sessions. Required.
+	Sessions *session.Manager
 	// Ready lists the dependencies /readyz checks, by name. Default: none.
 	Ready map[string]Pinger
 	// PublicURL is the URL users reach Gatehouse at. Required.
@@ -53,6 +56,8 @@ type Server struct {
 	cfg     Config
 	log     *slog.Logger
 	public  *url.URL
+	origin  string // scheme://host of the public URL, lowercase
+	base    string // path prefix of the public URL, without a trailing slash
 	https   bool
 	pages   map[string]*template.Template
 	handler http.Handler
@@ -60,8 +65,8 @@ type Server struct {
 
 // New validates cfg, parses the page templates and builds the routes.
 func New(cfg Config) (*Server, error) {
-	if cfg.Accounts == nil {
-		return nil, errors.New("web: Accounts is required")
+	if cfg.Accounts == nil || cfg.Sessions == nil {
+		return nil, errors.New("web: Accounts and Sessions are required")
 	}
 	u, err := url.Parse(cfg.PublicURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -76,7 +81,8 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, public: u, https: u.Scheme == "https"}
+	s := &Server{cfg: cfg, log: cfg.Logger, public: u, https: u.Scheme == "https",
+		origin: strings.ToLower(u.Scheme + "://" + u.Host), base: strings.TrimSuffix(u.Path, "/")}
 	if s.pages, err = parsePages(); err != nil {
 		return nil, err
 	}

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -41,14 +42,32 @@ type Dialect struct {
 // are the same pool; SQLite has one writer connection and a pool of readers,
 // because SQLite allows one writer at a time and WAL readers never block it.
 type DB struct {
-	w, r    *sql.DB
-	d       Dialect
-	queries map[string]string
+	w, r  *sql.DB
+	d     Dialect
+	stmts sync.Map // query → *sql.Stmt on the reader pool
 }
 
 // New wraps open connections. Close closes both.
 func New(w, r *sql.DB, d Dialect) *DB {
-	return &DB{w: w, r: r, d: d, queries: map[string]string{}}
+	return &DB{w: w, r: r, d: d}
+}
+
+// readStmt returns a prepared statement for a hot read query on the reader
+// pool, preparing it once. Parsing SQL is most of the cost of a small
+// indexed read, so the queries on every request's path go through here.
+func (db *DB) readStmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := db.stmts.Load(query); ok {
+		return st.(*sql.Stmt), nil
+	}
+	st, err := db.r.PrepareContext(ctx, db.q(query))
+	if err != nil {
+		return nil, err
+	}
+	if prev, loaded := db.stmts.LoadOrStore(query, st); loaded {
+		st.Close()
+		return prev.(*sql.Stmt), nil
+	}
+	return st, nil
 }
 
 // Dialect returns the dialect the store speaks.
@@ -68,8 +87,13 @@ func (db *DB) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close closes the connection pools.
+// Close closes the prepared statements and the connection pools.
 func (db *DB) Close() error {
+	db.stmts.Range(func(k, v any) bool {
+		v.(*sql.Stmt).Close()
+		db.stmts.Delete(k)
+		return true
+	})
 	err := db.w.Close()
 	if db.r != db.w {
 		err = errors.Join(err, db.r.Close())

@@ -32,11 +32,7 @@ func scanUser(s scanner) (*auth.User, error) {
 	}
 	u.CreatedAt = fromMicros(created)
 	u.LastLoginAt = fromNullMicros(lastLogin)
-	u.Roles = []string{}
-	if roles != "" {
-		u.Roles = strings.Split(roles, ",")
-		sort.Strings(u.Roles)
-	}
+	u.Roles = splitRoles(roles)
 	return &u, nil
 }
 
@@ -135,8 +131,11 @@ func (db *DB) FindUserByLogin(ctx context.Context, login string) (*auth.User, er
 }
 
 func (db *DB) findUser(ctx context.Context, where string, arg any) (*auth.User, error) {
-	row := db.r.QueryRowContext(ctx, db.q(`SELECT `+db.userColumns()+` FROM users u WHERE `+where), arg)
-	u, err := scanUser(row)
+	st, err := db.readStmt(ctx, `SELECT `+db.userColumns()+` FROM users u WHERE `+where)
+	if err != nil {
+		return nil, fmt.Errorf("find user: %w", err)
+	}
+	u, err := scanUser(st.QueryRowContext(ctx, arg))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errUserNotFound
 	}
@@ -304,7 +303,13 @@ func (db *DB) SetUserRoles(ctx context.Context, id string, roles []string) error
 		if err != nil {
 			return err
 		}
-		return db.setRoles(ctx, tx, id, dedupe(roles))
+		if err := db.setRoles(ctx, tx, id, dedupe(roles)); err != nil {
+			return err
+		}
+		// A privilege change: each session moves to a new secret on its next
+		// request, so a secret captured before the change is worth less.
+		_, err = tx.ExecContext(ctx, db.q(`UPDATE sessions SET rotate = ? WHERE user_id = ?`), true, id)
+		return err
 	})
 }
 
@@ -316,6 +321,7 @@ func (db *DB) DeleteUser(ctx context.Context, id string) error {
 		for _, stmt := range []string{
 			`DELETE FROM user_roles WHERE user_id = ?`,
 			`DELETE FROM one_time_tokens WHERE user_id = ?`,
+			`DELETE FROM sessions WHERE user_id = ?`,
 		} {
 			if _, err := tx.ExecContext(ctx, db.q(stmt), id); err != nil {
 				return err

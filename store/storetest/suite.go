@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -34,6 +35,9 @@ func Run(t *testing.T, open func(testing.TB) store.Store) {
 		{"one-time tokens", testTokens},
 		{"one-time token consumed once under concurrency", testTokenRace},
 		{"signing keys", testSigningKeys},
+		{"sessions", testSessions},
+		{"revoking sessions feeds revocations", testRevocations},
+		{"role change marks sessions for rotation", testRotateOnRoleChange},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
@@ -385,4 +389,135 @@ func testSigningKeys(t *testing.T, s store.Store) {
 		t.Errorf("keys after grace = %v, want only k2", keys)
 	}
 	wantCode(t, "RetireSigningKey(missing)", s.RetireSigningKey(ctx, "nope", retired, until), auth.ENotFound)
+}
+
+func newSession(t *testing.T, s store.Store, u *auth.User, secret string, created time.Time) *auth.Session {
+	t.Helper()
+	ss := &auth.Session{TokenHash: auth.HashSecret(secret), UserID: u.ID, CreatedAt: created, ExpiresAt: created.Add(24 * time.Hour),
+		IP: "127.0.0.1", UserAgent: "Mozilla/5.0", Method: "password"}
+	if err := s.CreateSession(ctx, ss); err != nil {
+		t.Fatalf("CreateSession() = %v", err)
+	}
+	return ss
+}
+
+func testSessions(t *testing.T, s store.Store) {
+	t0 := time.Date(2026, 7, 1, 10, 0, 0, 0, time.UTC)
+	u := mustCreate(t, s, "kate", "kate@example.com", "user", "editor")
+	other := mustCreate(t, s, "liam", "liam@example.com")
+	a := newSession(t, s, u, "secret-a", t0)
+	b := newSession(t, s, u, "secret-b", t0.Add(time.Minute))
+	newSession(t, s, other, "secret-c", t0)
+	if a.ID == "" || a.ID == b.ID {
+		t.Fatalf("session IDs %q and %q, want distinct", a.ID, b.ID)
+	}
+	gotS, gotU, err := s.FindSessionByToken(ctx, auth.HashSecret("secret-a"))
+	if err != nil {
+		t.Fatalf("FindSessionByToken() = %v", err)
+	}
+	if d := cmp.Diff(a, gotS); d != "" {
+		t.Errorf("session (-want +got):\n%s", d)
+	}
+	if gotU.ID != u.ID || gotU.Username != "kate" || !gotU.Active || strings.Join(gotU.Roles, ",") != "editor,user" {
+		t.Errorf("session user = %+v", gotU)
+	}
+	_, _, err = s.FindSessionByToken(ctx, auth.HashSecret("secret-x"))
+	wantCode(t, "FindSessionByToken(unknown)", err, auth.ENotFound)
+
+	list, err := s.FindUserSessions(ctx, u.ID)
+	if err != nil || len(list) != 2 || list[0].ID != b.ID {
+		t.Errorf("FindUserSessions() = %v, %v; want b then a", list, err)
+	}
+	// Touch moves last_seen forward only.
+	if err := s.TouchSession(ctx, a.ID, t0.Add(5*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	s.TouchSession(ctx, a.ID, t0.Add(2*time.Minute))
+	got, _ := s.FindSessionByID(ctx, a.ID)
+	if !got.LastSeenAt.Equal(t0.Add(5 * time.Minute)) {
+		t.Errorf("LastSeenAt = %v, want %v", got.LastSeenAt, t0.Add(5*time.Minute))
+	}
+	if err := s.RotateSession(ctx, a.ID, auth.HashSecret("secret-a2")); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.FindSessionByToken(ctx, auth.HashSecret("secret-a")); auth.ErrorCode(err) != auth.ENotFound {
+		t.Errorf("old secret after RotateSession = %v, want not found", err)
+	}
+	if gs, _, err := s.FindSessionByToken(ctx, auth.HashSecret("secret-a2")); err != nil || gs.ID != a.ID {
+		t.Errorf("new secret after RotateSession = %v, %v", gs, err)
+	}
+	wantCode(t, "RotateSession(missing)", s.RotateSession(ctx, "nope", []byte("x")), auth.ENotFound)
+
+	// Expiry sweeps only what is past its absolute end.
+	n, err := s.DeleteExpiredSessions(ctx, t0.Add(24*time.Hour+30*time.Second))
+	if err != nil || n != 2 {
+		t.Errorf("DeleteExpiredSessions() = %d, %v; want 2 (a and c)", n, err)
+	}
+	if _, err := s.FindSessionByID(ctx, b.ID); err != nil {
+		t.Errorf("b was swept too early: %v", err)
+	}
+	// Deleting the user takes their sessions.
+	if err := s.DeleteUser(ctx, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.FindSessionByID(ctx, b.ID); auth.ErrorCode(err) != auth.ENotFound {
+		t.Errorf("session of a deleted user = %v, want not found", err)
+	}
+}
+
+func testRevocations(t *testing.T, s store.Store) {
+	now := time.Now()
+	u := mustCreate(t, s, "mia", "mia@example.com")
+	a := newSession(t, s, u, "r-a", now)
+	b := newSession(t, s, u, "r-b", now)
+	c := newSession(t, s, u, "r-c", now)
+	until := now.Add(15 * time.Minute)
+	if err := s.RevokeSession(ctx, a.ID, until); err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, "RevokeSession(again)", s.RevokeSession(ctx, a.ID, until), auth.ENotFound)
+	ids, err := s.RevokeUserSessions(ctx, u.ID, c.ID, until)
+	if err != nil || len(ids) != 1 || ids[0] != b.ID {
+		t.Errorf("RevokeUserSessions(except c) = %v, %v; want [b]", ids, err)
+	}
+	if _, err := s.FindSessionByID(ctx, c.ID); err != nil {
+		t.Errorf("the kept session is gone: %v", err)
+	}
+	revs, err := s.FindRevocations(ctx, 0, now, 100)
+	if err != nil || len(revs) != 2 || revs[0].SessionID != a.ID || revs[1].SessionID != b.ID || revs[1].Seq <= revs[0].Seq {
+		t.Fatalf("FindRevocations(0) = %+v, %v; want a then b", revs, err)
+	}
+	if !revs[0].Until.Equal(until.Truncate(time.Microsecond)) {
+		t.Errorf("Until = %v, want %v", revs[0].Until, until)
+	}
+	more, _ := s.FindRevocations(ctx, revs[0].Seq, now, 100)
+	if len(more) != 1 || more[0].SessionID != b.ID {
+		t.Errorf("FindRevocations(after a) = %+v, want [b]", more)
+	}
+	if late, _ := s.FindRevocations(ctx, 0, until.Add(time.Second), 100); len(late) != 0 {
+		t.Errorf("FindRevocations(after until) = %+v, want none", late)
+	}
+	s.DeleteExpiredSessions(ctx, until.Add(time.Second))
+	if all, _ := s.FindRevocations(ctx, 0, now, 100); len(all) != 0 {
+		t.Errorf("revocations after the sweep = %+v, want none", all)
+	}
+}
+
+func testRotateOnRoleChange(t *testing.T, s store.Store) {
+	u := mustCreate(t, s, "noah", "noah@example.com", "user")
+	a := newSession(t, s, u, "rot-a", time.Now())
+	if got, _, _ := s.FindSessionByToken(ctx, auth.HashSecret("rot-a")); got.Rotate {
+		t.Fatal("a new session is marked for rotation")
+	}
+	if err := s.SetUserRoles(ctx, u.ID, []string{"user", "admin"}); err != nil {
+		t.Fatal(err)
+	}
+	got, gu, _ := s.FindSessionByToken(ctx, auth.HashSecret("rot-a"))
+	if !got.Rotate || !gu.HasRole("admin") {
+		t.Errorf("after a role change: rotate %v, roles %v; want rotation and the new role", got.Rotate, gu.Roles)
+	}
+	s.RotateSession(ctx, a.ID, auth.HashSecret("rot-b"))
+	if got, _, _ := s.FindSessionByToken(ctx, auth.HashSecret("rot-b")); got.Rotate {
+		t.Error("rotation flag survives RotateSession")
+	}
 }

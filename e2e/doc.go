@@ -1,0 +1,64 @@
+//go:build e2e
+
+// Package e2e is Gatehouse's browser suite: scenarios that run Gatehouse in
+// the test's process and drive a real, headless Chromium through its hosted
+// pages, as a user would. It covers what only a browser shows: that the pages
+// render and work at laptop and phone widths without a single console error
+// (their Content-Security-Policy included), that forms and cookies behave,
+// and that a browser's own cross-site requests are refused — the behaviour
+// that handler tests can only imitate with hand-written headers.
+//
+// Today the scenarios are creating the first admin account through a setup
+// link (TestSetupFirstAdmin) and a form on another site that tries to do the
+// same and is refused (TestCrossOriginFormRefused).
+//
+// # Running
+//
+// The suite is behind the build tag e2e, so go test ./... neither builds nor
+// runs it. Run it with
+//
+//	make e2e
+//
+// which is
+//
+//	go test -tags e2e -count=1 ./e2e/...
+//
+// It needs Debian's chromium on PATH (apt-get install -y chromium); it never
+// downloads a browser, and fails with that hint when chromium is missing. It
+// needs no network beyond loopback. With GATEHOUSE_TEST_POSTGRES_URL set
+// (e.g. postgres://postgres@127.0.0.1:5432/test), scenarios that run on each
+// of Stores run on PostgreSQL too, in a schema of their own; otherwise those
+// runs are skipped. Each scenario saves full-page screenshots at 1280 and 390
+// pixels to e2e/screenshots/ (git-ignored), and another one, named failure,
+// when a step fails.
+//
+// # Writing a scenario
+//
+// Start runs Gatehouse on a free loopback port with a database of its own;
+// Harness.Browser starts a browser with an empty profile, so each test has
+// its own cookie jar; NewSite serves pages from another origin. Every browser
+// step is bounded by a timeout and fails the test with the page's URL and a
+// screenshot, so a scenario is straight-line code:
+//
+//	func TestSomething(t *testing.T) {
+//		h := e2e.Start(t)
+//		h.CreateUser(t, accounts.Registration{Username: "ada", Email: "ada@example.com", Password: "correct horse"})
+//		b := h.Browser(t)
+//		b.Navigate("/login")
+//		b.Fill("#login", "ada")
+//		b.Fill("#password", "correct horse")
+//		if status := b.Submit("button[type=submit]"); status != http.StatusOK {
+//			t.Errorf("sign-in: got status %d, want %d", status, http.StatusOK)
+//		}
+//		b.Screenshot("signed-in")
+//	}
+//
+// A test fails when the page reported any error — console.error, an uncaught
+// exception, or an error in the browser's log, such as a blocked script or a
+// failed request. A page answered with an error status counts as a failed
+// request, so a scenario that expects one says so with
+// Browser.AllowConsole.
+//
+// The suite does not test Gatehouse's handlers one by one (package web's
+// tests do, faster), nor other browsers than Chromium.
+package e2e

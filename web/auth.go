@@ -1,0 +1,171 @@
+package web
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gatehouse-dev/gatehouse/auth"
+	"github.com/gatehouse-dev/gatehouse/session"
+)
+
+// SessionCookie is the name of the session cookie (HTTP contract).
+const SessionCookie = "gatehouse_session"
+
+type principalKey struct{}
+
+// principal is who made a request.
+type principal struct {
+	user    *auth.User
+	session *auth.Session
+}
+
+// UserFrom returns the signed-in user that RequireLogin or RequireRole put in
+// ctx.
+func UserFrom(ctx context.Context) (*auth.User, bool) {
+	p, ok := ctx.Value(principalKey{}).(*principal)
+	if !ok || p.user == nil {
+		return nil, false
+	}
+	return p.user, true
+}
+
+// SessionFrom returns the session of the signed-in user in ctx.
+func SessionFrom(ctx context.Context) (*auth.Session, bool) {
+	p, ok := ctx.Value(principalKey{}).(*principal)
+	if !ok || p.session == nil {
+		return nil, false
+	}
+	return p.session, true
+}
+
+func withPrincipal(r *http.Request, p *principal) *http.Request {
+	return r.WithContext(context.WithValue(r.Context(), principalKey{}, p))
+}
+
+// setSessionCookie sends the session cookie: HttpOnly, SameSite=Lax, Path=/,
+// Secure whenever the public URL is https; persistent only for remember-me.
+func (s *Server) setSessionCookie(w http.ResponseWriter, secret string, sess *auth.Session) {
+	c := &http.Cookie{
+		Name: SessionCookie, Value: secret, Path: "/", HttpOnly: true, Secure: s.https, SameSite: http.SameSiteLaxMode,
+	}
+	if exp := s.cfg.Sessions.Expires(sess); !exp.IsZero() {
+		c.Expires = exp.UTC()
+		c.MaxAge = int(time.Until(exp).Seconds())
+	}
+	http.SetCookie(w, c)
+}
+
+// clearSessionCookie tells the browser to forget the session cookie.
+func (s *Server) clearSessionCookie(w http.ResponseWriter) {
+	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", HttpOnly: true, Secure: s.https,
+		SameSite: http.SameSiteLaxMode, MaxAge: -1, Expires: time.Unix(0, 0)})
+}
+
+// sessionFromCookie checks the request's session cookie. A missing or dead
+// session is (nil, nil, nil); an error means the check itself failed, and the
+// caller must fail closed.
+func (s *Server) sessionFromCookie(w http.ResponseWriter, r *http.Request) (*auth.Session, *auth.User, error) {
+	c, err := r.Cookie(SessionCookie)
+	if err != nil || c.Value == "" {
+		return nil, nil, nil
+	}
+	sess, u, fresh, err := s.cfg.Sessions.Check(r.Context(), c.Value)
+	if err == session.ErrNoSession {
+		s.clearSessionCookie(w)
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if fresh != "" {
+		s.setSessionCookie(w, fresh, sess)
+	}
+	return sess, u, nil
+}
+
+// loginURL is the sign-in page that brings the browser back to r afterwards.
+func (s *Server) loginURL(r *http.Request) string {
+	return s.URL("/login") + "?return_to=" + url.QueryEscape(r.URL.RequestURI())
+}
+
+// wantsJSONResponse reports whether a request to an app's route expects JSON
+// rather than a page: an API path, a JSON body, or an Accept header that
+// prefers JSON.
+func wantsJSONResponse(r *http.Request) bool {
+	return wantsJSON(r) || strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") ||
+		r.Header.Get("X-Requested-With") != ""
+}
+
+// RequireLogin lets a request through only with a live session, and puts the
+// user in its context (UserFrom). Without one, a browser navigation is
+// redirected to the sign-in page with return_to, and a JSON request gets
+// 401 {"error":"unauthorized"}. A store failure is a 500, never a pass.
+func (s *Server) RequireLogin(next http.Handler) http.Handler {
+	return s.requireRoles(nil, next)
+}
+
+// RequireRole is RequireLogin that also needs one of the roles: a signed-in
+// user without any of them gets 403.
+func (s *Server) RequireRole(roles ...string) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler { return s.requireRoles(roles, next) }
+}
+
+func (s *Server) requireRoles(roles []string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sess, u, err := s.sessionFromCookie(w, r)
+		if err != nil {
+			s.deny(w, r, auth.Internal(err))
+			return
+		}
+		if u == nil {
+			if !wantsJSONResponse(r) && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+				http.Redirect(w, r, s.loginURL(r), http.StatusSeeOther)
+				return
+			}
+			s.deny(w, r, session.ErrNoSession)
+			return
+		}
+		if len(roles) > 0 && !hasAnyRole(u, roles) {
+			s.log.LogAttrs(r.Context(), slog.LevelInfo, "access denied", slog.String("user_id", u.ID),
+				slog.String("reason", "missing role"), slog.Any("roles_needed", roles), slog.String("request_id", requestID(r.Context())))
+			s.deny(w, r, auth.Errorf(auth.EForbidden, "You do not have permission to see this page."))
+			return
+		}
+		next.ServeHTTP(w, withPrincipal(r, &principal{user: u, session: sess}))
+	})
+}
+
+// OptionalLogin puts the signed-in user, if any, in the request's context and
+// lets every request through: for pages that look different to signed-in
+// users but are open to all.
+func (s *Server) OptionalLogin(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sess, u, err := s.sessionFromCookie(w, r)
+		if err == nil && u != nil {
+			r = withPrincipal(r, &principal{user: u, session: sess})
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func hasAnyRole(u *auth.User, roles []string) bool {
+	for _, r := range roles {
+		if u.HasRole(r) {
+			return true
+		}
+	}
+	return false
+}
+
+// deny answers with err as JSON or as a page, whichever the request expects.
+func (s *Server) deny(w http.ResponseWriter, r *http.Request, err error) {
+	if wantsJSONResponse(r) {
+		s.writeJSONError(w, r, err)
+		return
+	}
+	s.renderError(w, r, err)
+}
