@@ -78,6 +78,8 @@ type Store interface {
 	TokenStore
 	SigningKeyStore
 	SessionStore
+	RefreshStore
+	APIKeyStore
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	Close() error

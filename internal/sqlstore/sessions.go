@@ -144,9 +144,15 @@ func (db *DB) RevokeSession(ctx context.Context, id string, until time.Time) err
 	})
 }
 
+// recordRevocations adds ended sessions to the revocation feed and drops
+// their unused refresh tokens. Used ones stay until they expire, so that
+// presenting one again is still recognised as reuse.
 func (db *DB) recordRevocations(ctx context.Context, tx *sql.Tx, ids []string, until time.Time) error {
 	now := micros(time.Now())
 	for _, id := range ids {
+		if _, err := tx.ExecContext(ctx, db.q(`DELETE FROM refresh_tokens WHERE session_id = ? AND used_at IS NULL`), id); err != nil {
+			return fmt.Errorf("drop refresh tokens: %w", err)
+		}
 		if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO session_revocations (session_id, revoked_at, until) VALUES (?, ?, ?)`),
 			id, now, micros(until)); err != nil {
 			return fmt.Errorf("record revocation: %w", err)
@@ -195,6 +201,9 @@ func (db *DB) DeleteExpiredSessions(ctx context.Context, now time.Time) (int, er
 			return err
 		}
 		n, _ = res.RowsAffected()
+		if _, err = tx.ExecContext(ctx, db.q(`DELETE FROM refresh_tokens WHERE expires_at <= ?`), micros(now)); err != nil {
+			return err
+		}
 		_, err = tx.ExecContext(ctx, db.q(`DELETE FROM session_revocations WHERE until <= ?`), micros(now))
 		return err
 	})

@@ -322,6 +322,8 @@ func (db *DB) DeleteUser(ctx context.Context, id string) error {
 			`DELETE FROM user_roles WHERE user_id = ?`,
 			`DELETE FROM one_time_tokens WHERE user_id = ?`,
 			`DELETE FROM sessions WHERE user_id = ?`,
+			`DELETE FROM refresh_tokens WHERE user_id = ?`,
+			`DELETE FROM api_keys WHERE created_by = ?`,
 		} {
 			if _, err := tx.ExecContext(ctx, db.q(stmt), id); err != nil {
 				return err

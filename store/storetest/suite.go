@@ -38,6 +38,10 @@ func Run(t *testing.T, open func(testing.TB) store.Store) {
 		{"sessions", testSessions},
 		{"revoking sessions feeds revocations", testRevocations},
 		{"role change marks sessions for rotation", testRotateOnRoleChange},
+		{"refresh tokens rotate and detect reuse", testRefreshRotation},
+		{"refresh token rotated once under concurrency", testRefreshRace},
+		{"refresh tokens die with their session", testRefreshDiesWithSession},
+		{"API keys", testAPIKeys},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
@@ -520,4 +524,115 @@ func testRotateOnRoleChange(t *testing.T, s store.Store) {
 	if got, _, _ := s.FindSessionByToken(ctx, auth.HashSecret("rot-b")); got.Rotate {
 		t.Error("rotation flag survives RotateSession")
 	}
+}
+
+func newRefresh(t *testing.T, s store.Store, sess *auth.Session, secret string, exp time.Time) {
+	t.Helper()
+	if err := s.CreateRefreshToken(ctx, &auth.RefreshToken{Hash: auth.HashSecret(secret), SessionID: sess.ID, UserID: sess.UserID, ExpiresAt: exp}); err != nil {
+		t.Fatalf("CreateRefreshToken() = %v", err)
+	}
+}
+
+func testRefreshRotation(t *testing.T, s store.Store) {
+	now := time.Now()
+	u := mustCreate(t, s, "olive", "olive@example.com")
+	sess := newSession(t, s, u, "rt-sess", now)
+	newRefresh(t, s, sess, "rt1", now.Add(time.Hour))
+	next := &auth.RefreshToken{Hash: auth.HashSecret("rt2"), ExpiresAt: now.Add(time.Hour)}
+	got, err := s.RotateRefreshToken(ctx, auth.HashSecret("rt1"), next, now, now.Add(15*time.Minute))
+	if err != nil || got.ID != sess.ID || next.SessionID != sess.ID || next.UserID != u.ID {
+		t.Fatalf("RotateRefreshToken(rt1) = %+v, %v", got, err)
+	}
+	// rt1 again: reuse. The family and the session end.
+	_, err = s.RotateRefreshToken(ctx, auth.HashSecret("rt1"), &auth.RefreshToken{Hash: auth.HashSecret("rt3"), ExpiresAt: now.Add(time.Hour)}, now, now.Add(15*time.Minute))
+	wantCode(t, "RotateRefreshToken(reused)", err, auth.ETokenReused)
+	_, err = s.RotateRefreshToken(ctx, auth.HashSecret("rt2"), &auth.RefreshToken{Hash: auth.HashSecret("rt4"), ExpiresAt: now.Add(time.Hour)}, now, now.Add(15*time.Minute))
+	wantCode(t, "RotateRefreshToken(rt2 after reuse)", err, auth.EInvalidToken)
+	if _, err := s.FindSessionByID(ctx, sess.ID); auth.ErrorCode(err) != auth.ENotFound {
+		t.Errorf("session after reuse = %v, want ended", err)
+	}
+	revs, _ := s.FindRevocations(ctx, 0, now, 10)
+	if len(revs) != 1 || revs[0].SessionID != sess.ID {
+		t.Errorf("revocations after reuse = %+v, want the session", revs)
+	}
+	_, err = s.RotateRefreshToken(ctx, auth.HashSecret("rt1"), &auth.RefreshToken{Hash: auth.HashSecret("rt5"), ExpiresAt: now.Add(time.Hour)}, now, now.Add(15*time.Minute))
+	wantCode(t, "RotateRefreshToken(reused again)", err, auth.ETokenReused)
+	_, err = s.RotateRefreshToken(ctx, auth.HashSecret("unknown"), &auth.RefreshToken{Hash: auth.HashSecret("rt6")}, now, now)
+	wantCode(t, "RotateRefreshToken(unknown)", err, auth.EInvalidToken)
+
+	sess2 := newSession(t, s, u, "rt-sess2", now)
+	newRefresh(t, s, sess2, "old", now.Add(time.Minute))
+	_, err = s.RotateRefreshToken(ctx, auth.HashSecret("old"), &auth.RefreshToken{Hash: auth.HashSecret("rt7"), ExpiresAt: now.Add(time.Hour)}, now.Add(2*time.Minute), now)
+	wantCode(t, "RotateRefreshToken(expired)", err, auth.EInvalidToken)
+	if _, err := s.FindSessionByID(ctx, sess2.ID); err != nil {
+		t.Errorf("an expired refresh token ended its session: %v", err)
+	}
+}
+
+func testRefreshRace(t *testing.T, s store.Store) {
+	now := time.Now()
+	u := mustCreate(t, s, "paul", "paul@example.com")
+	sess := newSession(t, s, u, "race-sess", now)
+	newRefresh(t, s, sess, "race", now.Add(time.Hour))
+	var wins atomic.Int32
+	var wg sync.WaitGroup
+	for i := range 10 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := s.RotateRefreshToken(ctx, auth.HashSecret("race"), &auth.RefreshToken{Hash: auth.HashSecret(fmt.Sprint("next", i)), ExpiresAt: now.Add(time.Hour)}, now, now.Add(time.Minute))
+			switch auth.ErrorCode(err) {
+			case "":
+				wins.Add(1)
+			case auth.ETokenReused, auth.EInvalidToken:
+			default:
+				t.Errorf("RotateRefreshToken() = %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	if wins.Load() != 1 {
+		t.Errorf("10 concurrent rotations of one token: %d succeeded, want exactly 1", wins.Load())
+	}
+}
+
+func testRefreshDiesWithSession(t *testing.T, s store.Store) {
+	now := time.Now()
+	u := mustCreate(t, s, "quinn", "quinn@example.com")
+	sess := newSession(t, s, u, "die-sess", now)
+	newRefresh(t, s, sess, "die", now.Add(time.Hour))
+	if err := s.RevokeSession(ctx, sess.ID, now.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.RotateRefreshToken(ctx, auth.HashSecret("die"), &auth.RefreshToken{Hash: auth.HashSecret("x"), ExpiresAt: now.Add(time.Hour)}, now, now)
+	wantCode(t, "RotateRefreshToken(after logout)", err, auth.EInvalidToken)
+}
+
+func testAPIKeys(t *testing.T, s store.Store) {
+	u := mustCreate(t, s, "rita", "rita@example.com", "admin")
+	exp := time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
+	k := &auth.APIKey{Name: "ci", Prefix: "gh_abcd", Hash: auth.HashSecret("gh_secret"), Scopes: []string{"admin", "introspect"}, CreatedBy: u.ID, ExpiresAt: &exp}
+	if err := s.CreateAPIKey(ctx, k); err != nil {
+		t.Fatalf("CreateAPIKey() = %v", err)
+	}
+	got, owner, err := s.FindAPIKeyByHash(ctx, auth.HashSecret("gh_secret"))
+	if err != nil || owner.ID != u.ID || !owner.HasRole("admin") {
+		t.Fatalf("FindAPIKeyByHash() = %+v, %+v, %v", got, owner, err)
+	}
+	if d := cmp.Diff(k, got); d != "" {
+		t.Errorf("stored key (-want +got):\n%s", d)
+	}
+	used := time.Date(2026, 8, 1, 0, 0, 0, 0, time.UTC)
+	s.TouchAPIKey(ctx, k.ID, used)
+	s.TouchAPIKey(ctx, k.ID, used.Add(-time.Hour))
+	list, err := s.FindAPIKeys(ctx)
+	if err != nil || len(list) != 1 || list[0].LastUsedAt == nil || !list[0].LastUsedAt.Equal(used) {
+		t.Errorf("FindAPIKeys() = %+v, %v", list, err)
+	}
+	if err := s.DeleteAPIKey(ctx, k.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = s.FindAPIKeyByHash(ctx, auth.HashSecret("gh_secret"))
+	wantCode(t, "FindAPIKeyByHash(deleted)", err, auth.ENotFound)
+	wantCode(t, "DeleteAPIKey(again)", s.DeleteAPIKey(ctx, k.ID), auth.ENotFound)
 }
