@@ -184,12 +184,7 @@ func (h *Harness) CreateUser(t testing.TB, r accounts.Registration) *auth.User {
 // Relative URLs given to its Navigate are resolved against Gatehouse's URL.
 func (h *Harness) Browser(t testing.TB) *Browser {
 	t.Helper()
-	b := NewBrowser(t, h.URL)
-	// Known gap: Gatehouse serves no icon, so every browser asks for
-	// /favicon.ico, gets a 404 and logs it as an error. Delete this line
-	// once the pages declare or serve an icon.
-	b.AllowConsole(h.URL + "/favicon.ico")
-	return b
+	return NewBrowser(t, h.URL)
 }
 
 // testLog writes Gatehouse's log lines to the test's log until stop.

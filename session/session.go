@@ -22,6 +22,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse/auth"
@@ -58,7 +59,8 @@ type Config struct {
 type Manager struct {
 	cfg     Config
 	touches chan touch
-	pending sync.Map // session ID → struct{}: a touch is queued
+	touched sync.Map     // session ID → time.Time of its last queued touch
+	queued  atomic.Int64 // touches queued or being written
 	stop    chan struct{}
 	done    chan struct{}
 	once    sync.Once
@@ -112,6 +114,14 @@ func (m *Manager) work() {
 		case t := <-m.touches:
 			m.write(t)
 		case <-sweep.C:
+			// Forget touch times old enough not to matter any more.
+			cutoff := m.cfg.Now().Add(-2 * touchEvery)
+			m.touched.Range(func(k, v any) bool {
+				if v.(time.Time).Before(cutoff) {
+					m.touched.Delete(k)
+				}
+				return true
+			})
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			if n, err := m.cfg.Store.DeleteExpiredSessions(ctx, m.cfg.Now()); err != nil {
 				m.cfg.Logger.Warn("sweeping expired sessions failed", "error", err)
@@ -138,7 +148,7 @@ func (m *Manager) write(t touch) {
 	if err := m.cfg.Store.TouchSession(ctx, t.id, t.seen); err != nil {
 		m.cfg.Logger.Warn("recording session activity failed", "error", err)
 	}
-	m.pending.Delete(t.id)
+	m.queued.Add(-1)
 }
 
 // Flush returns once every last-seen time queued so far is written; tests
@@ -151,9 +161,7 @@ func (m *Manager) Flush() {
 			continue
 		default:
 		}
-		empty := true
-		m.pending.Range(func(any, any) bool { empty = false; return false })
-		if empty {
+		if m.queued.Load() == 0 {
 			return
 		}
 		time.Sleep(time.Millisecond)
@@ -235,16 +243,27 @@ func (m *Manager) Check(ctx context.Context, secret string) (s *auth.Session, u 
 		m.cfg.Logger.LogAttrs(ctx, slog.LevelInfo, "session moved to a new secret after a privilege change", slog.String("session_id", s.ID))
 	}
 	if now.Sub(s.LastSeenAt) >= touchEvery {
-		if _, queued := m.pending.LoadOrStore(s.ID, struct{}{}); !queued {
-			select {
-			case m.touches <- touch{s.ID, now}:
-			default:
-				// The queue is full: skip this touch; a later request retries.
-				m.pending.Delete(s.ID)
-			}
-		}
+		m.touch(s.ID, now)
 	}
 	return s, u, newSecret, nil
+}
+
+// touch queues a last-seen write for a session, at most once per touchEvery
+// per session on this node, however many requests race here.
+func (m *Manager) touch(id string, now time.Time) {
+	if prev, loaded := m.touched.LoadOrStore(id, now); loaded {
+		if now.Sub(prev.(time.Time)) < touchEvery || !m.touched.CompareAndSwap(id, prev, now) {
+			return
+		}
+	}
+	m.queued.Add(1)
+	select {
+	case m.touches <- touch{id, now}:
+	default:
+		// The queue is full: skip this touch; a later request retries.
+		m.queued.Add(-1)
+		m.touched.Delete(id)
+	}
 }
 
 // expired returns why s has ended at now, or "".
@@ -252,12 +271,13 @@ func (m *Manager) expired(s *auth.Session, now time.Time) string {
 	if !now.Before(s.ExpiresAt) {
 		return "absolute timeout"
 	}
-	idle := m.cfg.IdleTimeout
+	// A remember-me (or API) session lives to its absolute end; the idle
+	// timeout is for browser sessions that nobody asked to remember.
 	if s.Remember {
-		idle = m.cfg.RememberFor
+		return ""
 	}
 	// LastSeenAt lags real activity by up to touchEvery; allow for that.
-	if now.Sub(s.LastSeenAt) > idle+touchEvery {
+	if now.Sub(s.LastSeenAt) > m.cfg.IdleTimeout+touchEvery {
 		return "idle timeout"
 	}
 	return ""

@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 
+	"github.com/gatehouse-dev/gatehouse/accounts"
 	"github.com/gatehouse-dev/gatehouse/auth"
 )
 
@@ -67,6 +68,51 @@ func (s *Server) apiLogoutAll(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.clearSessionCookie(w)
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+type registerRequest struct {
+	Username string `json:"username"`
+	Email    string `json:"email"`
+	Password string `json:"password"`
+}
+
+// apiRegister creates an account: 201 {user}, 409 for a taken username or
+// email, 422 with fields for invalid input.
+func (s *Server) apiRegister(w http.ResponseWriter, r *http.Request) error {
+	var req registerRequest
+	if err := decodeJSON(r, &req); err != nil {
+		return err
+	}
+	u, err := s.cfg.Accounts.Register(r.Context(), accounts.Registration{Username: req.Username, Email: req.Email, Password: req.Password})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"user": u})
+	return nil
+}
+
+type passwordRequest struct {
+	CurrentPassword string `json:"current_password"`
+	NewPassword     string `json:"new_password"`
+}
+
+// apiChangePassword changes the caller's password and ends their other
+// sessions (and the tokens issued from them): 204.
+func (s *Server) apiChangePassword(w http.ResponseWriter, r *http.Request) error {
+	var req passwordRequest
+	if err := decodeJSON(r, &req); err != nil {
+		return err
+	}
+	u, _ := UserFrom(r.Context())
+	sess, _ := SessionFrom(r.Context())
+	if err := s.cfg.Accounts.ChangePassword(r.Context(), u.ID, req.CurrentPassword, req.NewPassword); err != nil {
+		return err
+	}
+	if _, err := s.cfg.Sessions.RevokeUser(r.Context(), u.ID, sess.ID, "password changed"); err != nil {
+		return err
+	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

@@ -38,6 +38,8 @@ func (s *Server) routes() (http.Handler, error) {
 	mux.Handle("POST /account/sessions/{id}/revoke", s.RequireLogin(s.page(s.revokeSessionSubmit)))
 
 	// JSON API.
+	mux.Handle("POST /api/auth/register", s.api(s.apiRegister))
+	mux.Handle("POST /api/auth/password", s.apiAuth(s.apiChangePassword))
 	mux.Handle("GET /api/me", s.apiAuth(s.apiMe))
 	mux.Handle("GET /api/sessions", s.apiAuth(s.apiSessions))
 	mux.Handle("DELETE /api/sessions/{id}", s.apiAuth(s.apiRevokeSession))
