@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse/accounts"
+	"github.com/gatehouse-dev/gatehouse/audit"
 	"github.com/gatehouse-dev/gatehouse/auth"
 	"github.com/gatehouse-dev/gatehouse/config"
 	"github.com/gatehouse-dev/gatehouse/masterkey"
@@ -102,6 +103,7 @@ func New(cfg Config, opts ...Option) (*Gatehouse, error) {
 			"file", cfg.DataDir+"/"+masterkey.FileName)
 	}
 	g.key = key
+	recorder := audit.New(st, o.now, o.logger)
 	hasher, err := password.New(password.Params{
 		Memory:      uint32(cfg.Password.Argon2MemoryKiB),
 		Iterations:  uint32(cfg.Password.Argon2Iterations),
@@ -120,6 +122,7 @@ func New(cfg Config, opts ...Option) (*Gatehouse, error) {
 		SetupLinkTTL:      cfg.Setup.LinkTTL,
 		Now:               o.now,
 		Logger:            o.logger,
+		Audit:             recorder,
 	})
 	if err != nil {
 		return nil, err
@@ -144,6 +147,7 @@ func New(cfg Config, opts ...Option) (*Gatehouse, error) {
 	g.web, err = web.New(web.Config{
 		Accounts:       g.accounts,
 		Sessions:       g.sessions,
+		Audit:          recorder,
 		Ready:          map[string]web.Pinger{"database": st},
 		PublicURL:      cfg.PublicURL,
 		AllowedOrigins: cfg.HTTP.AllowedOrigins,

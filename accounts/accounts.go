@@ -18,6 +18,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/gatehouse-dev/gatehouse/audit"
 	"github.com/gatehouse-dev/gatehouse/auth"
 )
 
@@ -47,6 +48,8 @@ type Config struct {
 	Now func() time.Time
 	// Logger receives security events. Default: slog.Default().
 	Logger *slog.Logger
+	// Audit records events in the audit log. Default: nil, recording nothing.
+	Audit *audit.Recorder
 }
 
 // Service is the account service. It is safe for concurrent use.
@@ -186,6 +189,7 @@ func (s *Service) Register(ctx context.Context, r Registration) (*auth.User, err
 		return nil, err
 	}
 	s.cfg.Logger.LogAttrs(ctx, slog.LevelInfo, "user registered", slog.String("user_id", u.ID))
+	s.cfg.Audit.Record(ctx, auth.EventUserRegistered, "", u.ID, map[string]string{"username": u.Username})
 	return u, nil
 }
 
@@ -207,7 +211,11 @@ func (s *Service) Authenticate(ctx context.Context, login, password string) (*au
 	}
 	if u == nil || !u.HasPassword() {
 		s.cfg.Hasher.Verify(password, s.dummyHash)
-		s.cfg.Logger.LogAttrs(ctx, slog.LevelInfo, "sign-in failed", slog.String("reason", "unknown user or no password"))
+		reason, target := "unknown user", ""
+		if u != nil {
+			reason, target = "no password set", u.ID
+		}
+		s.failed(ctx, target, login, reason)
 		return nil, errInvalidCredentials
 	}
 	ok, err := s.cfg.Hasher.Verify(password, u.PasswordHash)
@@ -215,14 +223,15 @@ func (s *Service) Authenticate(ctx context.Context, login, password string) (*au
 		// An unreadable stored hash is an operator problem, not the user's;
 		// log it and answer as for a wrong password.
 		s.cfg.Logger.LogAttrs(ctx, slog.LevelError, "stored password hash unreadable", slog.String("user_id", u.ID), slog.String("error", err.Error()))
+		s.failed(ctx, u.ID, login, "unreadable password hash")
 		return nil, errInvalidCredentials
 	}
 	if !ok {
-		s.cfg.Logger.LogAttrs(ctx, slog.LevelInfo, "sign-in failed", slog.String("user_id", u.ID), slog.String("reason", "wrong password"))
+		s.failed(ctx, u.ID, login, "wrong password")
 		return nil, errInvalidCredentials
 	}
 	if !u.Active {
-		s.cfg.Logger.LogAttrs(ctx, slog.LevelInfo, "sign-in refused", slog.String("user_id", u.ID), slog.String("reason", "account disabled"))
+		s.failed(ctx, u.ID, login, "account disabled")
 		return nil, auth.Errorf(auth.EAccountDisabled, "This account is disabled.")
 	}
 	now := s.cfg.Now()
@@ -238,8 +247,21 @@ func (s *Service) Authenticate(ctx context.Context, login, password string) (*au
 	}
 	if upd.PasswordHash != nil {
 		s.cfg.Logger.LogAttrs(ctx, slog.LevelInfo, "password hash upgraded", slog.String("user_id", u.ID))
+		s.cfg.Audit.Record(ctx, auth.EventPasswordUpgraded, u.ID, u.ID, nil)
 	}
+	s.cfg.Logger.LogAttrs(ctx, slog.LevelInfo, "sign-in succeeded", slog.String("user_id", u.ID), slog.String("method", "password"))
+	s.cfg.Audit.Record(ctx, auth.EventLoginSucceeded, u.ID, u.ID, map[string]string{"method": "password"})
 	return updated, nil
+}
+
+// failed logs and records a failed sign-in. The identifier typed is kept
+// (it helps to see an attack on one account); the password never is.
+func (s *Service) failed(ctx context.Context, userID, login, reason string) {
+	s.cfg.Logger.LogAttrs(ctx, slog.LevelInfo, "sign-in failed", slog.String("user_id", userID), slog.String("reason", reason))
+	if len(login) > 254 {
+		login = login[:254]
+	}
+	s.cfg.Audit.Record(ctx, auth.EventLoginFailed, "", userID, map[string]string{"reason": reason, "login": login, "method": "password"})
 }
 
 // AdminExists reports whether any active account holds the admin role.
@@ -322,6 +344,7 @@ func (s *Service) CompleteSetup(ctx context.Context, secret string, r Registrati
 		return nil, err
 	}
 	s.cfg.Logger.LogAttrs(ctx, slog.LevelInfo, "first admin created through the setup link", slog.String("user_id", u.ID))
+	s.cfg.Audit.Record(ctx, auth.EventAdminCreatedBySetup, u.ID, u.ID, nil)
 	return u, nil
 }
 
@@ -354,6 +377,7 @@ func (s *Service) ChangePassword(ctx context.Context, userID, current, next stri
 		return err
 	}
 	s.cfg.Logger.LogAttrs(ctx, slog.LevelInfo, "password changed", slog.String("user_id", u.ID))
+	s.cfg.Audit.Record(ctx, auth.EventPasswordChanged, u.ID, u.ID, nil)
 	return nil
 }
 

@@ -80,6 +80,7 @@ type Store interface {
 	SessionStore
 	RefreshStore
 	APIKeyStore
+	AuditStore
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	Close() error

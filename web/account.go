@@ -102,6 +102,7 @@ func (s *Server) revokeOwnSession(r *http.Request, id string) (current bool, err
 	if err := s.cfg.Sessions.Revoke(r.Context(), target.ID, "revoked by the user"); err != nil {
 		return false, err
 	}
+	s.cfg.Audit.Record(r.Context(), auth.EventSessionRevoked, u.ID, u.ID, map[string]string{"session_id": target.ID, "reason": "revoked by the user"})
 	return target.ID == cur.ID, nil
 }
 

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 
 	"github.com/gatehouse-dev/gatehouse/accounts"
@@ -57,6 +58,7 @@ func (s *Server) apiLogout(w http.ResponseWriter, r *http.Request) error {
 	if err := s.cfg.Sessions.Revoke(r.Context(), sess.ID, "logout"); err != nil && !auth.IsNotFound(err) {
 		return err
 	}
+	s.cfg.Audit.Record(r.Context(), auth.EventLogout, sess.UserID, sess.UserID, map[string]string{"session_id": sess.ID})
 	s.clearSessionCookie(w)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
@@ -64,9 +66,11 @@ func (s *Server) apiLogout(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) apiLogoutAll(w http.ResponseWriter, r *http.Request) error {
 	u, _ := UserFrom(r.Context())
-	if _, err := s.cfg.Sessions.RevokeUser(r.Context(), u.ID, "", "logout everywhere"); err != nil {
+	ids, err := s.cfg.Sessions.RevokeUser(r.Context(), u.ID, "", "logout everywhere")
+	if err != nil {
 		return err
 	}
+	s.cfg.Audit.Record(r.Context(), auth.EventLogout, u.ID, u.ID, map[string]string{"scope": "all", "sessions": fmt.Sprint(len(ids))})
 	s.clearSessionCookie(w)
 	w.WriteHeader(http.StatusNoContent)
 	return nil

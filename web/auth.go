@@ -132,6 +132,8 @@ func (s *Server) requireRoles(roles []string, next http.Handler) http.Handler {
 		if len(roles) > 0 && !hasAnyRole(u, roles) {
 			s.log.LogAttrs(r.Context(), slog.LevelInfo, "access denied", slog.String("user_id", u.ID),
 				slog.String("reason", "missing role"), slog.Any("roles_needed", roles), slog.String("request_id", requestID(r.Context())))
+			s.cfg.Audit.Record(r.Context(), auth.EventAccessDenied, u.ID, u.ID, map[string]string{
+				"reason": "missing role", "roles_needed": strings.Join(roles, ","), "path": r.URL.Path})
 			s.deny(w, r, auth.Errorf(auth.EForbidden, "You do not have permission to see this page."))
 			return
 		}

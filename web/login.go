@@ -2,7 +2,6 @@ package web
 
 import (
 	"errors"
-	"log/slog"
 	"net/http"
 
 	"github.com/gatehouse-dev/gatehouse/accounts"
@@ -55,8 +54,6 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) error {
 	u, err := s.cfg.Accounts.Authenticate(r.Context(), p.Login, r.PostForm.Get("password"))
 	var e *auth.Error
 	if errors.As(err, &e) && (e.Code == auth.EInvalidCredentials || e.Code == auth.EAccountDisabled) {
-		s.log.LogAttrs(r.Context(), slog.LevelInfo, "sign-in failed", slog.String("ip", s.clientIP(r)),
-			slog.String("reason", e.Code), slog.String("request_id", requestID(r.Context())))
 		p.Error = e.Message
 		s.render(w, r, statusOf(e.Code), "login.html", p)
 		return nil
@@ -156,6 +153,7 @@ func (s *Server) logoutSubmit(w http.ResponseWriter, r *http.Request) error {
 		if err := s.cfg.Sessions.Revoke(r.Context(), sess.ID, "logout"); err != nil && !auth.IsNotFound(err) {
 			return err
 		}
+		s.cfg.Audit.Record(r.Context(), auth.EventLogout, sess.UserID, sess.UserID, map[string]string{"session_id": sess.ID})
 	}
 	s.clearSessionCookie(w)
 	setFlash(w, flashSignedOut)

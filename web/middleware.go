@@ -10,6 +10,8 @@ import (
 	"runtime/debug"
 	"strings"
 	"time"
+
+	"github.com/gatehouse-dev/gatehouse/audit"
 )
 
 type ctxKey int
@@ -87,6 +89,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		id := randomToken(12)
 		ri := &routeInfo{}
 		ctx := context.WithValue(context.WithValue(r.Context(), requestIDKey, id), routeKey, ri)
+		ctx = audit.WithClient(ctx, s.clientIP(r), r.UserAgent())
 		r = r.WithContext(ctx)
 		w.Header().Set("X-Request-Id", id)
 		rec := &statusRecorder{ResponseWriter: w}

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse/accounts"
+	"github.com/gatehouse-dev/gatehouse/audit"
 	"github.com/gatehouse-dev/gatehouse/session"
 )
 
@@ -36,6 +37,8 @@ type Config struct {
 	Accounts *accounts.Service
 	// Sessions manages browser sessions. Required.
 	Sessions *session.Manager
+	// Audit records security events. Default: nil, recording nothing.
+	Audit *audit.Recorder
 	// Ready lists the dependencies /readyz checks, by name. Default: none.
 	Ready map[string]Pinger
 	// PublicURL is the URL users reach Gatehouse at. Required.

@@ -42,6 +42,7 @@ func Run(t *testing.T, open func(testing.TB) store.Store) {
 		{"refresh token rotated once under concurrency", testRefreshRace},
 		{"refresh tokens die with their session", testRefreshDiesWithSession},
 		{"API keys", testAPIKeys},
+		{"audit log", testAudit},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
@@ -635,4 +636,41 @@ func testAPIKeys(t *testing.T, s store.Store) {
 	_, _, err = s.FindAPIKeyByHash(ctx, auth.HashSecret("gh_secret"))
 	wantCode(t, "FindAPIKeyByHash(deleted)", err, auth.ENotFound)
 	wantCode(t, "DeleteAPIKey(again)", s.DeleteAPIKey(ctx, k.ID), auth.ENotFound)
+}
+
+func testAudit(t *testing.T, s store.Store) {
+	t0 := time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC)
+	events := []*auth.Event{
+		{Type: auth.EventLoginFailed, TargetID: "u1", IP: "10.0.0.1", Data: map[string]string{"reason": "wrong password"}, CreatedAt: t0},
+		{Type: auth.EventLoginSucceeded, ActorID: "u1", TargetID: "u1", CreatedAt: t0.Add(time.Minute)},
+		{Type: auth.EventLogout, ActorID: "u2", TargetID: "u2", CreatedAt: t0.Add(2 * time.Minute)},
+	}
+	for _, e := range events {
+		if err := s.AppendEvent(ctx, e); err != nil {
+			t.Fatalf("AppendEvent() = %v", err)
+		}
+	}
+	if events[1].ID <= events[0].ID {
+		t.Errorf("event IDs %d, %d do not increase", events[0].ID, events[1].ID)
+	}
+	got, total, err := s.FindEvents(ctx, auth.EventFilter{UserID: "u1"})
+	if err != nil || total != 2 || len(got) != 2 || got[0].Type != auth.EventLoginSucceeded {
+		t.Fatalf("FindEvents(u1) = %d %v, %v; want the two events of u1, newest first", total, got, err)
+	}
+	if d := cmp.Diff(events[0], got[1]); d != "" {
+		t.Errorf("stored event (-want +got):\n%s", d)
+	}
+	if got, total, _ := s.FindEvents(ctx, auth.EventFilter{Type: auth.EventLogout}); total != 1 || got[0].ActorID != "u2" {
+		t.Errorf("FindEvents(type logout) = %v", got)
+	}
+	if _, total, _ := s.FindEvents(ctx, auth.EventFilter{Since: t0.Add(time.Minute)}); total != 2 {
+		t.Errorf("FindEvents(since) total = %d, want 2", total)
+	}
+	if got, total, _ := s.FindEvents(ctx, auth.EventFilter{Limit: 1, Offset: 1}); total != 3 || len(got) != 1 || got[0].ID != events[1].ID {
+		t.Errorf("FindEvents(page 2 of 1) = %v (total %d)", got, total)
+	}
+	n, err := s.DeleteEventsBefore(ctx, t0.Add(90*time.Second))
+	if err != nil || n != 2 {
+		t.Errorf("DeleteEventsBefore() = %d, %v; want 2", n, err)
+	}
 }
