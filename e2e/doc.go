@@ -10,7 +10,13 @@
 //
 // Today the scenarios are creating the first admin account through a setup
 // link (TestSetupFirstAdmin) and a form on another site that tries to do the
-// same and is refused (TestCrossOriginFormRefused).
+// same and is refused (TestCrossOriginFormRefused); a new user's way through
+// registration, sign-out, sign-in with remember-me, the account page and back
+// (TestRegisterLoginAccountLogout); a page on another origin that tries to
+// change a signed-in user's password and is refused
+// (TestCrossOriginPasswordChangeRefused); signing another device out from
+// the account page (TestRevokeOtherDevice); and the session cookie's being
+// out of reach of the page's scripts (TestSessionCookieNotReadableByScript).
 //
 // # Running
 //

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/gatehouse-dev/gatehouse/accounts"
+	"github.com/gatehouse-dev/gatehouse/audit"
 	"github.com/gatehouse-dev/gatehouse/auth"
 	"github.com/gatehouse-dev/gatehouse/password"
 	"github.com/gatehouse-dev/gatehouse/session"
@@ -46,7 +47,8 @@ func newEnv(t *testing.T, st store.Store) *testEnv {
 	}
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewJSONHandler(&logs, nil))
-	acc, err := accounts.New(accounts.Config{Store: st, Hasher: hasher, Logger: logger})
+	rec := audit.New(st, nil, logger)
+	acc, err := accounts.New(accounts.Config{Store: st, Hasher: hasher, Logger: logger, Audit: rec})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +60,7 @@ func newEnv(t *testing.T, st store.Store) *testEnv {
 	env := &testEnv{t: t, store: st, accounts: acc, sessions: sessions, logs: &logs}
 	env.srv = httptest.NewUnstartedServer(nil)
 	public := "http://" + env.srv.Listener.Addr().String()
-	env.web, err = New(Config{Accounts: acc, Sessions: sessions, Ready: map[string]Pinger{"database": st}, PublicURL: public, Logger: logger})
+	env.web, err = New(Config{Accounts: acc, Sessions: sessions, Audit: rec, Ready: map[string]Pinger{"database": st}, PublicURL: public, Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
