@@ -81,6 +81,9 @@ type Store interface {
 	RefreshStore
 	APIKeyStore
 	AuditStore
+	// InTx runs fn with a store whose calls all belong to one transaction:
+	// committed when fn returns nil, rolled back otherwise.
+	InTx(ctx context.Context, fn func(tx Store) error) error
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	Close() error

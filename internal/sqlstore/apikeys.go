@@ -53,8 +53,8 @@ var errAPIKeyNotFound = auth.Errorf(auth.ENotFound, "API key not found.")
 
 // FindAPIKeyByHash implements auth.APIKeyStore.
 func (db *DB) FindAPIKeyByHash(ctx context.Context, hash []byte) (*auth.APIKey, *auth.User, error) {
-	st, err := db.readStmt(ctx, `SELECT `+apiKeyColumns+`, `+db.userColumns()+`
-		FROM api_keys k JOIN users u ON u.id = k.created_by WHERE k.hash = ?`)
+	row, err := db.readRow(ctx, `SELECT `+apiKeyColumns+`, `+db.userColumns()+`
+		FROM api_keys k JOIN users u ON u.id = k.created_by WHERE k.hash = ?`, hash)
 	if err != nil {
 		return nil, nil, fmt.Errorf("find api key: %w", err)
 	}
@@ -64,7 +64,7 @@ func (db *DB) FindAPIKeyByHash(ctx context.Context, hash []byte) (*auth.APIKey, 
 		lastLogin sql.NullInt64
 		roles     string
 	)
-	k, err := scanAPIKey(st.QueryRowContext(ctx, hash), &u.ID, &u.Username, &u.Email, &u.EmailVerified, &u.PasswordHash, &u.Active, &created, &lastLogin, &roles)
+	k, err := scanAPIKey(row, &u.ID, &u.Username, &u.Email, &u.EmailVerified, &u.PasswordHash, &u.Active, &created, &lastLogin, &roles)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, errAPIKeyNotFound
 	}

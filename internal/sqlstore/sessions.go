@@ -52,12 +52,11 @@ func (db *DB) CreateSession(ctx context.Context, s *auth.Session) error {
 // FindSessionByToken implements auth.SessionStore: one query on the unique
 // token_hash index, joined to the user and their roles.
 func (db *DB) FindSessionByToken(ctx context.Context, hash []byte) (*auth.Session, *auth.User, error) {
-	st, err := db.readStmt(ctx, `SELECT `+sessionColumns+`, `+db.userColumns()+`
-		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?`)
+	row, err := db.readRow(ctx, `SELECT `+sessionColumns+`, `+db.userColumns()+`
+		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?`, hash)
 	if err != nil {
 		return nil, nil, fmt.Errorf("find session: %w", err)
 	}
-	row := st.QueryRowContext(ctx, hash)
 	var (
 		u         auth.User
 		created   int64

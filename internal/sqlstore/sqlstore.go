@@ -17,6 +17,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/gatehouse-dev/gatehouse/auth"
 )
 
 // Dialect is what differs between the databases.
@@ -42,14 +44,59 @@ type Dialect struct {
 // are the same pool; SQLite has one writer connection and a pool of readers,
 // because SQLite allows one writer at a time and WAL readers never block it.
 type DB struct {
-	w, r  *sql.DB
-	d     Dialect
-	stmts sync.Map // query → *sql.Stmt on the reader pool
+	wdb, rdb *sql.DB // the pools
+	w, r     querier // where writes and reads go: the pools, or one transaction
+	inTx     *sql.Tx // set on the copy that InTx hands out
+	d        Dialect
+	stmts    *sync.Map // query → *sql.Stmt on the reader pool
+}
+
+// querier is what *sql.DB and *sql.Tx have in common.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
 // New wraps open connections. Close closes both.
 func New(w, r *sql.DB, d Dialect) *DB {
-	return &DB{w: w, r: r, d: d}
+	return &DB{wdb: w, rdb: r, w: w, r: r, d: d, stmts: &sync.Map{}}
+}
+
+// InTx runs fn with a store whose every call is part of one transaction,
+// committed when fn returns nil and rolled back otherwise: for actions whose
+// effects must happen together or not at all, such as a reset token and the
+// mail that carries it.
+func (db *DB) InTx(ctx context.Context, fn func(tx auth.Store) error) error {
+	if db.inTx != nil {
+		return fn(db)
+	}
+	tx, err := db.wdb.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	scoped := &DB{wdb: db.wdb, rdb: db.rdb, w: tx, r: tx, inTx: tx, d: db.d, stmts: db.stmts}
+	if err := fn(scoped); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// readRow runs a hot single-row read through a prepared statement (or
+// straight on the transaction, inside InTx).
+func (db *DB) readRow(ctx context.Context, query string, args ...any) (*sql.Row, error) {
+	if db.inTx != nil {
+		return db.inTx.QueryRowContext(ctx, db.q(query), args...), nil
+	}
+	st, err := db.readStmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryRowContext(ctx, args...), nil
 }
 
 // readStmt returns a prepared statement for a hot read query on the reader
@@ -59,7 +106,7 @@ func (db *DB) readStmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	if st, ok := db.stmts.Load(query); ok {
 		return st.(*sql.Stmt), nil
 	}
-	st, err := db.r.PrepareContext(ctx, db.q(query))
+	st, err := db.rdb.PrepareContext(ctx, db.q(query))
 	if err != nil {
 		return nil, err
 	}
@@ -74,15 +121,15 @@ func (db *DB) readStmt(ctx context.Context, query string) (*sql.Stmt, error) {
 func (db *DB) Dialect() Dialect { return db.d }
 
 // Writer returns the connection pool for writes, for adapters and tests.
-func (db *DB) Writer() *sql.DB { return db.w }
+func (db *DB) Writer() *sql.DB { return db.wdb }
 
 // Ping checks that the database answers.
 func (db *DB) Ping(ctx context.Context) error {
-	if err := db.w.PingContext(ctx); err != nil {
+	if err := db.wdb.PingContext(ctx); err != nil {
 		return err
 	}
-	if db.r != db.w {
-		return db.r.PingContext(ctx)
+	if db.rdb != db.wdb {
+		return db.rdb.PingContext(ctx)
 	}
 	return nil
 }
@@ -94,9 +141,12 @@ func (db *DB) Close() error {
 		db.stmts.Delete(k)
 		return true
 	})
-	err := db.w.Close()
-	if db.r != db.w {
-		err = errors.Join(err, db.r.Close())
+	if db.inTx != nil {
+		return errors.New("sqlstore: Close inside a transaction")
+	}
+	err := db.wdb.Close()
+	if db.rdb != db.wdb {
+		err = errors.Join(err, db.rdb.Close())
 	}
 	return err
 }
@@ -150,9 +200,13 @@ func fromNullMicros(v sql.NullInt64) *time.Time {
 	return &t
 }
 
-// tx runs fn in a write transaction, committing when fn returns nil.
+// tx runs fn in a write transaction, committing when fn returns nil. Inside
+// InTx it joins the transaction already open.
 func (db *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := db.w.BeginTx(ctx, nil)
+	if db.inTx != nil {
+		return fn(db.inTx)
+	}
+	tx, err := db.wdb.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}

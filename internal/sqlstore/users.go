@@ -131,11 +131,11 @@ func (db *DB) FindUserByLogin(ctx context.Context, login string) (*auth.User, er
 }
 
 func (db *DB) findUser(ctx context.Context, where string, arg any) (*auth.User, error) {
-	st, err := db.readStmt(ctx, `SELECT `+db.userColumns()+` FROM users u WHERE `+where)
+	row, err := db.readRow(ctx, `SELECT `+db.userColumns()+` FROM users u WHERE `+where, arg)
 	if err != nil {
 		return nil, fmt.Errorf("find user: %w", err)
 	}
-	u, err := scanUser(st.QueryRowContext(ctx, arg))
+	u, err := scanUser(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errUserNotFound
 	}

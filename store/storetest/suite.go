@@ -43,6 +43,7 @@ func Run(t *testing.T, open func(testing.TB) store.Store) {
 		{"refresh tokens die with their session", testRefreshDiesWithSession},
 		{"API keys", testAPIKeys},
 		{"audit log", testAudit},
+		{"InTx commits or rolls back together", testInTx},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
@@ -672,5 +673,48 @@ func testAudit(t *testing.T, s store.Store) {
 	n, err := s.DeleteEventsBefore(ctx, t0.Add(90*time.Second))
 	if err != nil || n != 2 {
 		t.Errorf("DeleteEventsBefore() = %d, %v; want 2", n, err)
+	}
+}
+
+func testInTx(t *testing.T, s store.Store) {
+	boom := errors.New("boom")
+	err := s.InTx(ctx, func(tx auth.Store) error {
+		u := &auth.User{Username: "tx1", Email: "tx1@example.com", Active: true}
+		if err := tx.CreateUser(ctx, u); err != nil {
+			return err
+		}
+		if err := tx.CreateToken(ctx, &auth.OneTimeToken{Hash: []byte("tx-token"), Purpose: "p", UserID: u.ID, ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
+			return err
+		}
+		if _, err := tx.FindUserByLogin(ctx, "tx1"); err != nil {
+			t.Errorf("a read inside the transaction does not see its write: %v", err)
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("InTx() = %v, want the function's error", err)
+	}
+	if _, err := s.FindUserByLogin(ctx, "tx1"); auth.ErrorCode(err) != auth.ENotFound {
+		t.Errorf("user after rollback = %v, want not found", err)
+	}
+	if _, err := s.FindToken(ctx, "p", []byte("tx-token"), time.Now()); auth.ErrorCode(err) != auth.EInvalidToken {
+		t.Errorf("token after rollback = %v, want gone", err)
+	}
+	err = s.InTx(ctx, func(tx auth.Store) error {
+		u := &auth.User{Username: "tx2", Email: "tx2@example.com", Active: true, Roles: []string{"user"}}
+		if err := tx.CreateUser(ctx, u); err != nil {
+			return err
+		}
+		return tx.AppendEvent(ctx, &auth.Event{Type: "test", TargetID: u.ID})
+	})
+	if err != nil {
+		t.Fatalf("InTx(commit) = %v", err)
+	}
+	u, err := s.FindUserByLogin(ctx, "tx2")
+	if err != nil {
+		t.Fatalf("user after commit = %v", err)
+	}
+	if _, n, _ := s.FindEvents(ctx, auth.EventFilter{UserID: u.ID}); n != 1 {
+		t.Errorf("events after commit = %d, want 1", n)
 	}
 }
