@@ -112,21 +112,6 @@ func New(cfg Config, opts ...Option) (*Gatehouse, error) {
 	if err != nil {
 		return nil, fmt.Errorf("password hashing: %w", err)
 	}
-	g.accounts, err = accounts.New(accounts.Config{
-		Store:             st,
-		Hasher:            hasher,
-		DefaultRoles:      cfg.Users.DefaultRoles,
-		MinPasswordLength: cfg.Password.MinLength,
-		MaxPasswordLength: cfg.Password.MaxLength,
-		MaxPasswordBytes:  password.MaxBytes,
-		SetupLinkTTL:      cfg.Setup.LinkTTL,
-		Now:               o.now,
-		Logger:            o.logger,
-		Audit:             recorder,
-	})
-	if err != nil {
-		return nil, err
-	}
 	g.sessions, err = session.New(session.Config{
 		Store:           st,
 		IdleTimeout:     cfg.Session.IdleTimeout,
@@ -144,6 +129,22 @@ func New(cfg Config, opts ...Option) (*Gatehouse, error) {
 			g.sessions.Close()
 		}
 	}()
+	g.accounts, err = accounts.New(accounts.Config{
+		Store:             st,
+		Hasher:            hasher,
+		DefaultRoles:      cfg.Users.DefaultRoles,
+		MinPasswordLength: cfg.Password.MinLength,
+		MaxPasswordLength: cfg.Password.MaxLength,
+		MaxPasswordBytes:  password.MaxBytes,
+		SetupLinkTTL:      cfg.Setup.LinkTTL,
+		Now:               o.now,
+		Logger:            o.logger,
+		Audit:             recorder,
+		Sessions:          g.sessions,
+	})
+	if err != nil {
+		return nil, err
+	}
 	g.web, err = web.New(web.Config{
 		Accounts:       g.accounts,
 		Sessions:       g.sessions,

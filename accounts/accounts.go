@@ -50,6 +50,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Audit records events in the audit log. Default: nil, recording nothing.
 	Audit *audit.Recorder
+	// Sessions ends sessions when an account is disabled or deleted.
+	// Default: nil (the caller ends them).
+	Sessions Revoker
 }
 
 // Service is the account service. It is safe for concurrent use.

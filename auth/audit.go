@@ -30,6 +30,16 @@ const (
 	EventRefreshTokenReused  = "refresh_token.reused"
 	EventAdminCreatedBySetup = "setup.admin_created"
 	EventAccessDenied        = "access.denied"
+	EventRoleChanged         = "role.changed"
+	EventAccountDisabled     = "account.disabled"
+	EventAccountEnabled      = "account.enabled"
+	EventAccountDeleted      = "account.deleted"
+	EventEmailVerified       = "email.verified"
+	EventSessionsRevoked     = "sessions.revoked" // every session of a user, by an admin
+	EventAPIKeyCreated       = "api_key.created"
+	EventAPIKeyRevoked       = "api_key.revoked"
+	EventRoleCreated         = "role.created"
+	EventRoleDeleted         = "role.deleted"
 )
 
 // EventFilter selects audit events. Zero fields match everything.

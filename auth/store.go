@@ -33,7 +33,12 @@ type UserStore interface {
 // RoleStore keeps the catalogue of roles.
 type RoleStore interface {
 	FindRoles(ctx context.Context) ([]*Role, error)
+	// CreateRole adds a role with its permissions.
 	CreateRole(ctx context.Context, r *Role) error
+	// SetRolePermissions replaces a role's permissions.
+	SetRolePermissions(ctx context.Context, name string, permissions []string) error
+	// FindPermissions returns the union of the permissions of the roles, sorted.
+	FindPermissions(ctx context.Context, roles []string) ([]string, error)
 	// DeleteRole removes the role and takes it from every user who held it.
 	DeleteRole(ctx context.Context, name string) error
 }
@@ -84,6 +89,10 @@ type Store interface {
 	// InTx runs fn with a store whose calls all belong to one transaction:
 	// committed when fn returns nil, rolled back otherwise.
 	InTx(ctx context.Context, fn func(tx Store) error) error
+	// Lock, inside InTx, makes transactions that take the same named lock run
+	// one after another (for checks such as "the last admin keeps the role"
+	// that a concurrent change could otherwise undo).
+	Lock(ctx context.Context, name string) error
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	Close() error

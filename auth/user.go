@@ -64,8 +64,11 @@ type UserFilter struct {
 
 // Role is a named set of privileges that users hold many-to-many.
 type Role struct {
-	Name        string    `json:"name"`
-	Description string    `json:"description"`
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	// Permissions are finer-grained grants (such as "posts:write") that every
+	// holder of the role has.
+	Permissions []string  `json:"permissions"`
 	CreatedAt   time.Time `json:"created_at"`
 }
 
@@ -136,6 +139,24 @@ func ValidateEmail(email string) string {
 	at := strings.LastIndexByte(email, '@')
 	if at < 1 || at == len(email)-1 || strings.ContainsAny(email, " \t\r\n<>") {
 		return "Enter a valid email address."
+	}
+	return ""
+}
+
+// ValidatePermission returns a readable problem with a permission name, or ""
+// when it is valid: the same alphabet as role names, 1–128 characters.
+func ValidatePermission(p string) string {
+	if p == "" || len(p) > 128 {
+		return "Permissions have 1 to 128 characters."
+	}
+	if ValidateRoleName(p[:min(len(p), 64)]) != "" {
+		return "Permissions can only contain lowercase letters, numbers, _ - . :"
+	}
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.' || c == ':') {
+			return "Permissions can only contain lowercase letters, numbers, _ - . :"
+		}
 	}
 	return ""
 }

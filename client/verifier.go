@@ -149,7 +149,7 @@ func (v *Verifier) checkClaims(w *wireClaims) error {
 	case w.SessionID == "":
 		return fmt.Errorf("%w: no sid", ErrMalformed)
 	}
-	err := w.ValidateWithLeeway(jwt.Expected{
+	err := w.registered().ValidateWithLeeway(jwt.Expected{
 		AnyAudience: v.audience,
 		Time:        v.now(),
 	}, v.leeway)

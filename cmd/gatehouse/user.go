@@ -357,12 +357,9 @@ func userSetRoles(ctx context.Context, fs *flag.FlagSet, args []string, e *env) 
 		return err
 	}
 	defer g.Close()
-	if err := g.Store().SetUserRoles(ctx, u.ID, roles); err != nil {
-		return cliError(err)
-	}
-	u, err = g.Store().FindUserByID(ctx, u.ID)
+	u, err = g.Accounts().SetRoles(ctx, nil, u.ID, roles)
 	if err != nil {
-		return err
+		return cliError(err)
 	}
 	fmt.Fprintf(e.stdout, "%s now has roles: %s\n", u.Username, strings.Join(u.Roles, ", "))
 	return nil
@@ -381,7 +378,7 @@ func userSetActive(ctx context.Context, fs *flag.FlagSet, args []string, e *env,
 	if len(rest) > 0 {
 		return &usageError{"user " + name + " takes one USER"}
 	}
-	if _, err := g.Store().UpdateUser(ctx, u.ID, auth.UserUpdate{Active: &active}); err != nil {
+	if _, err := g.Accounts().SetActive(ctx, nil, u.ID, active); err != nil {
 		return cliError(err)
 	}
 	g.Logger().LogAttrs(ctx, slog.LevelWarn, "user "+name+"d from the command line", slog.String("user_id", u.ID))
@@ -398,7 +395,7 @@ func userDelete(ctx context.Context, fs *flag.FlagSet, args []string, e *env) er
 	if len(rest) > 0 {
 		return &usageError{"user delete takes one USER"}
 	}
-	if err := g.Store().DeleteUser(ctx, u.ID); err != nil {
+	if err := g.Accounts().DeleteUser(ctx, nil, u.ID); err != nil {
 		return cliError(err)
 	}
 	g.Logger().LogAttrs(ctx, slog.LevelWarn, "user deleted from the command line", slog.String("user_id", u.ID))

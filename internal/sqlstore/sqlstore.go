@@ -38,6 +38,10 @@ type Dialect struct {
 	MigrationLock string
 	// TableExists counts the tables named by its one parameter.
 	TableExists string
+	// Lock takes a transaction-scoped lock named by its one parameter; ""
+	// where every write transaction is exclusive already (SQLite with
+	// BEGIN IMMEDIATE).
+	Lock string
 }
 
 // DB is the shared store. Writes go to w; reads go to r. For PostgreSQL both
@@ -84,6 +88,18 @@ func (db *DB) InTx(ctx context.Context, fn func(tx auth.Store) error) error {
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
+}
+
+// Lock implements auth.Store.
+func (db *DB) Lock(ctx context.Context, name string) error {
+	if db.inTx == nil {
+		return errors.New("sqlstore: Lock outside a transaction")
+	}
+	if db.d.Lock == "" {
+		return nil
+	}
+	_, err := db.inTx.ExecContext(ctx, db.q(db.d.Lock), name)
+	return err
 }
 
 // readRow runs a hot single-row read through a prepared statement (or

@@ -49,6 +49,7 @@ var dialect = sqlstore.Dialect{
 	// one after the other, and the second finds nothing left to do.
 	MigrationLock: `SELECT pg_advisory_xact_lock(4242424242)`,
 	TableExists:   `SELECT COUNT(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename = ?`,
+	Lock:          `SELECT pg_advisory_xact_lock(hashtext(?))`,
 }
 
 // Open connects to the database at a postgres:// URL. It does not migrate;

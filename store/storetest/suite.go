@@ -283,8 +283,26 @@ func testRoles(t *testing.T, s store.Store) {
 	if d := cmp.Diff([]string{"admin", "editor", "user"}, names); d != "" {
 		t.Errorf("seeded roles (-want +got):\n%s", d)
 	}
-	if err := s.CreateRole(ctx, &auth.Role{Name: "billing", Description: "Sees invoices."}); err != nil {
+	if len(roles) > 0 && roles[0].Permissions == nil {
+		t.Error("a role without permissions has nil Permissions, want an empty list")
+	}
+	if err := s.CreateRole(ctx, &auth.Role{Name: "billing", Description: "Sees invoices.", Permissions: []string{"invoices:read", "invoices:read", "refunds:write"}}); err != nil {
 		t.Fatalf("CreateRole() = %v", err)
+	}
+	wantCode(t, "CreateRole(bad permission)", s.CreateRole(ctx, &auth.Role{Name: "x", Permissions: []string{"Bad Perm"}}), auth.EValidation)
+	if err := s.SetRolePermissions(ctx, "editor", []string{"posts:write"}); err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, "SetRolePermissions(missing)", s.SetRolePermissions(ctx, "ghost", nil), auth.ENotFound)
+	perms, err := s.FindPermissions(ctx, []string{"billing", "editor", "user"})
+	if d := cmp.Diff([]string{"invoices:read", "posts:write", "refunds:write"}, perms); d != "" || err != nil {
+		t.Errorf("FindPermissions() (-want +got):\n%s (err %v)", d, err)
+	}
+	all, _ := s.FindRoles(ctx)
+	for _, r := range all {
+		if r.Name == "billing" && strings.Join(r.Permissions, ",") != "invoices:read,refunds:write" {
+			t.Errorf("billing permissions = %v", r.Permissions)
+		}
 	}
 	wantCode(t, "CreateRole(duplicate)", s.CreateRole(ctx, &auth.Role{Name: "billing"}), auth.EConflict)
 	wantCode(t, "CreateRole(bad name)", s.CreateRole(ctx, &auth.Role{Name: "Bad Name"}), auth.EValidation)
