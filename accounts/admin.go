@@ -201,3 +201,26 @@ func (s *Service) DeleteUser(ctx context.Context, actor *auth.User, targetID str
 	s.cfg.Audit.Record(ctx, auth.EventAccountDeleted, actorID(actor), targetID, map[string]string{"username": username})
 	return nil
 }
+
+// CreateRole adds a role on behalf of actor.
+func (s *Service) CreateRole(ctx context.Context, actor *auth.User, name, description string, permissions []string) (*auth.Role, error) {
+	r := &auth.Role{Name: strings.TrimSpace(name), Description: strings.TrimSpace(description), Permissions: permissions, CreatedAt: s.cfg.Now()}
+	if err := s.cfg.Store.CreateRole(ctx, r); err != nil {
+		return nil, err
+	}
+	s.cfg.Audit.Record(ctx, auth.EventRoleCreated, actorID(actor), "", map[string]string{"role": r.Name, "permissions": strings.Join(r.Permissions, ",")})
+	return r, nil
+}
+
+// DeleteRole removes a role from the catalogue and from everyone who held it.
+// The admin and user roles are built in and stay.
+func (s *Service) DeleteRole(ctx context.Context, actor *auth.User, name string) error {
+	if name == auth.RoleAdmin || name == auth.RoleUser {
+		return auth.Errorf(auth.EConflict, "The %s role is built in and cannot be deleted.", name)
+	}
+	if err := s.cfg.Store.DeleteRole(ctx, name); err != nil {
+		return err
+	}
+	s.cfg.Audit.Record(ctx, auth.EventRoleDeleted, actorID(actor), "", map[string]string{"role": name})
+	return nil
+}

@@ -86,6 +86,8 @@ type Store interface {
 	RefreshStore
 	APIKeyStore
 	AuditStore
+	PasskeyStore
+	OutboxStore
 	// InTx runs fn with a store whose calls all belong to one transaction:
 	// committed when fn returns nil, rolled back otherwise.
 	InTx(ctx context.Context, fn func(tx Store) error) error

@@ -13,25 +13,25 @@ import (
 
 // countingStore counts the calls a Manager makes, by kind.
 type countingStore struct {
-	auth.SessionStore
+	session.Store
 	reads, writes atomic.Int32
 }
 
 func (c *countingStore) FindSessionByToken(ctx context.Context, h []byte) (*auth.Session, *auth.User, error) {
 	c.reads.Add(1)
-	return c.SessionStore.FindSessionByToken(ctx, h)
+	return c.Store.FindSessionByToken(ctx, h)
 }
 func (c *countingStore) TouchSession(ctx context.Context, id string, t time.Time) error {
 	c.writes.Add(1)
-	return c.SessionStore.TouchSession(ctx, id, t)
+	return c.Store.TouchSession(ctx, id, t)
 }
 func (c *countingStore) RotateSession(ctx context.Context, id string, h []byte) error {
 	c.writes.Add(1)
-	return c.SessionStore.RotateSession(ctx, id, h)
+	return c.Store.RotateSession(ctx, id, h)
 }
 func (c *countingStore) RevokeSession(ctx context.Context, id string, until time.Time) error {
 	c.writes.Add(1)
-	return c.SessionStore.RevokeSession(ctx, id, until)
+	return c.Store.RevokeSession(ctx, id, until)
 }
 
 // Checking a session is one indexed read per request and no write; the
@@ -41,7 +41,7 @@ func TestCheckDoesOneReadAndNoWrites(t *testing.T) {
 	st := storetest.OpenSQLite(t)
 	u := &auth.User{Username: "pat", Email: "pat@example.com", Active: true}
 	st.CreateUser(ctx, u)
-	cs := &countingStore{SessionStore: st}
+	cs := &countingStore{Store: st}
 	clk := &clock{now: time.Now()}
 	m, err := session.New(session.Config{Store: cs, Now: clk.Now})
 	if err != nil {

@@ -37,7 +37,8 @@ const touchEvery = time.Minute
 
 // Config configures a Manager.
 type Config struct {
-	Store auth.SessionStore
+	// Store keeps sessions and the users they belong to.
+	Store Store
 	// IdleTimeout ends a session (without remember-me) after this long with
 	// no request. Default: 2h.
 	IdleTimeout time.Duration
@@ -53,6 +54,12 @@ type Config struct {
 	Now func() time.Time
 	// Logger receives session events. Default: slog.Default().
 	Logger *slog.Logger
+}
+
+// Store is what the manager needs of the store.
+type Store interface {
+	auth.SessionStore
+	FindUserByID(ctx context.Context, id string) (*auth.User, error)
 }
 
 // Manager starts, checks and ends sessions. It is safe for concurrent use.
@@ -264,6 +271,42 @@ func (m *Manager) touch(id string, now time.Time) {
 		m.queued.Add(-1)
 		m.touched.Delete(id)
 	}
+}
+
+// CheckID returns the live session with a public ID and its user: for access
+// tokens, which name their session by ID. It applies the same expiry and
+// account rules as Check, but never rotates (tokens carry no secret to move).
+func (m *Manager) CheckID(ctx context.Context, id string) (*auth.Session, *auth.User, error) {
+	if id == "" || len(id) > 64 {
+		return nil, nil, ErrNoSession
+	}
+	s, err := m.cfg.Store.FindSessionByID(ctx, id)
+	if auth.IsNotFound(err) {
+		return nil, nil, ErrNoSession
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	now := m.cfg.Now()
+	if reason := m.expired(s, now); reason != "" {
+		m.end(ctx, s, reason)
+		return nil, nil, ErrNoSession
+	}
+	u, err := m.cfg.Store.FindUserByID(ctx, s.UserID)
+	if auth.IsNotFound(err) {
+		return nil, nil, ErrNoSession
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if !u.Active {
+		m.end(ctx, s, "account disabled")
+		return nil, nil, ErrNoSession
+	}
+	if now.Sub(s.LastSeenAt) >= touchEvery {
+		m.touch(s.ID, now)
+	}
+	return s, u, nil
 }
 
 // expired returns why s has ended at now, or "".

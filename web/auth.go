@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse/auth"
+	"github.com/gatehouse-dev/gatehouse/client"
 	"github.com/gatehouse-dev/gatehouse/session"
 )
 
@@ -20,7 +21,9 @@ type principalKey struct{}
 // principal is who made a request.
 type principal struct {
 	user    *auth.User
-	session *auth.Session
+	session *auth.Session  // for a cookie or access token
+	apiKey  *auth.APIKey   // for an API key
+	claims  *client.Claims // for an access token
 }
 
 // UserFrom returns the signed-in user that RequireLogin or RequireRole put in

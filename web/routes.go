@@ -46,6 +46,20 @@ func (s *Server) routes() (http.Handler, error) {
 	mux.Handle("POST /api/auth/logout", s.apiAuth(s.apiLogout))
 	mux.Handle("POST /api/auth/logout-all", s.apiAuth(s.apiLogoutAll))
 
+	// Admin JSON API: an admin's session or token, or an API key with the admin scope.
+	mux.Handle("GET /api/admin/users", s.adminAuth(s.apiAdminUsers))
+	mux.Handle("GET /api/admin/users/{id}", s.adminAuth(s.apiAdminUser))
+	mux.Handle("PATCH /api/admin/users/{id}", s.adminAuth(s.apiAdminPatchUser))
+	mux.Handle("DELETE /api/admin/users/{id}", s.adminAuth(s.apiAdminDeleteUser))
+	mux.Handle("POST /api/admin/users/{id}/revoke-sessions", s.adminAuth(s.apiAdminRevokeSessions))
+	mux.Handle("GET /api/admin/roles", s.adminAuth(s.apiAdminRoles))
+	mux.Handle("POST /api/admin/roles", s.adminAuth(s.apiAdminCreateRole))
+	mux.Handle("DELETE /api/admin/roles/{name}", s.adminAuth(s.apiAdminDeleteRole))
+	mux.Handle("GET /api/admin/api-keys", s.adminAuth(s.apiAdminAPIKeys))
+	mux.Handle("POST /api/admin/api-keys", s.adminAuth(s.apiAdminCreateAPIKey))
+	mux.Handle("DELETE /api/admin/api-keys/{id}", s.adminAuth(s.apiAdminDeleteAPIKey))
+	mux.Handle("GET /api/admin/audit", s.adminAuth(s.apiAdminAudit))
+
 	// Everything else: a JSON or HTML 404.
 	mux.Handle("/", s.notFound())
 
@@ -57,7 +71,25 @@ func (s *Server) routes() (http.Handler, error) {
 		}
 	}
 	cop.SetDenyHandler(http.HandlerFunc(s.crossOriginDenied))
-	return s.observe(s.secure(cop.Handler(recordRoute(mux)))), nil
+	return s.observe(s.secure(crossOriginCheck(cop, recordRoute(mux)))), nil
+}
+
+// crossOriginCheck refuses state-changing cross-origin requests that a
+// browser could have sent with the user's cookie (CSRF). A request that
+// carries an Authorization header and no session cookie is exempt: a browser
+// never adds such a header on its own, so the credential was the caller's to
+// send, and SPAs on allowed origins call the API that way.
+func crossOriginCheck(cop *http.CrossOriginProtection, next http.Handler) http.Handler {
+	protected := cop.Handler(next)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "" || r.Header.Get("X-API-Key") != "" {
+			if _, err := r.Cookie(SessionCookie); err != nil {
+				next.ServeHTTP(w, r)
+				return
+			}
+		}
+		protected.ServeHTTP(w, r)
+	})
 }
 
 // cacheable lets browsers cache embedded assets; they change only with the

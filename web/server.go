@@ -39,6 +39,9 @@ type Config struct {
 	Sessions *session.Manager
 	// Audit records security events. Default: nil, recording nothing.
 	Audit *audit.Recorder
+	// Tokens verifies access tokens presented as Authorization: Bearer.
+	// Default: nil, refusing every bearer token.
+	Tokens AccessTokens
 	// Ready lists the dependencies /readyz checks, by name. Default: none.
 	Ready map[string]Pinger
 	// PublicURL is the URL users reach Gatehouse at. Required.

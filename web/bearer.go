@@ -1,0 +1,43 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/gatehouse-dev/gatehouse/auth"
+	"github.com/gatehouse-dev/gatehouse/client"
+)
+
+// AccessTokens verifies Gatehouse's own access tokens (token.Keyring
+// implements it).
+type AccessTokens interface {
+	Verify(raw string) (*client.Claims, error)
+}
+
+var errBadToken = auth.Errorf(auth.EInvalidToken, "The access token is invalid, expired or revoked.")
+
+// bearerPrincipal authenticates an access token. Beyond the signature and
+// claims, the session it was issued from must still be live, so that logout,
+// revocation and disabling take effect at Gatehouse's own endpoints at once,
+// not only when the token expires.
+func (s *Server) bearerPrincipal(r *http.Request, raw string) (*principal, error) {
+	if s.cfg.Tokens == nil {
+		return nil, errBadToken
+	}
+	claims, err := s.cfg.Tokens.Verify(raw)
+	if err != nil {
+		return nil, errBadToken
+	}
+	sess, u, err := s.cfg.Sessions.CheckID(r.Context(), claims.SessionID)
+	if err != nil {
+		var e *auth.Error
+		if errors.As(err, &e) && e.Code != auth.EInternal {
+			return nil, errBadToken
+		}
+		return nil, err
+	}
+	if u.ID != claims.Subject {
+		return nil, errBadToken
+	}
+	return &principal{user: u, session: sess, claims: claims}, nil
+}
