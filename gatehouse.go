@@ -23,6 +23,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/password"
 	"github.com/gatehouse-dev/gatehouse/session"
 	"github.com/gatehouse-dev/gatehouse/store"
+	"github.com/gatehouse-dev/gatehouse/token"
 	"github.com/gatehouse-dev/gatehouse/web"
 )
 
@@ -41,7 +42,10 @@ type Gatehouse struct {
 	key      *masterkey.Key
 	accounts *accounts.Service
 	sessions *session.Manager
+	keys     *token.Keyring
 	web      *web.Server
+	stop     context.CancelFunc // ends background work
+	done     chan struct{}
 }
 
 // Option changes how New builds a Gatehouse.
@@ -145,10 +149,28 @@ func New(cfg Config, opts ...Option) (*Gatehouse, error) {
 	if err != nil {
 		return nil, err
 	}
+	rotate := cfg.Token.KeyRotation
+	if rotate == 0 {
+		rotate = -1 // the keyring's "never"
+	}
+	g.keys, err = token.NewKeyring(ctx, st, key, token.Config{
+		Issuer:      cfg.PublicURL,
+		Audience:    []string{cfg.TokenAudience()},
+		AccessTTL:   cfg.Token.AccessTTL,
+		Algorithm:   cfg.Token.Algorithm,
+		RotateEvery: rotate,
+		Now:         o.now,
+		Logger:      o.logger,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("signing keys: %w", err)
+	}
 	g.web, err = web.New(web.Config{
 		Accounts:       g.accounts,
 		Sessions:       g.sessions,
 		Audit:          recorder,
+		Tokens:         g.keys,
+		RefreshTTL:     cfg.Token.RefreshTTL,
 		Ready:          map[string]web.Pinger{"database": st},
 		PublicURL:      cfg.PublicURL,
 		AllowedOrigins: cfg.HTTP.AllowedOrigins,
@@ -159,9 +181,36 @@ func New(cfg Config, opts ...Option) (*Gatehouse, error) {
 	if err != nil {
 		return nil, err
 	}
+	bg, stop := context.WithCancel(context.Background())
+	g.stop, g.done = stop, make(chan struct{})
+	go g.background(bg)
 	ok = true
 	return g, nil
 }
+
+// background re-reads the signing keys every minute, so that rotation by
+// another node (or by `gatehouse keys rotate`) is picked up and scheduled
+// rotation happens, until ctx ends.
+func (g *Gatehouse) background(ctx context.Context) {
+	defer close(g.done)
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			if err := g.keys.Reload(rctx); err != nil && ctx.Err() == nil {
+				g.log.Warn("reloading signing keys failed", "error", err)
+			}
+			cancel()
+		}
+	}
+}
+
+// Keys returns the access-token signing keys.
+func (g *Gatehouse) Keys() *token.Keyring { return g.keys }
 
 // Handler returns the HTTP handler for every Gatehouse route.
 func (g *Gatehouse) Handler() http.Handler { return g.web }
@@ -197,6 +246,8 @@ func (g *Gatehouse) Close() error {
 	if g == nil || g.store == nil {
 		return errors.New("gatehouse: not open")
 	}
+	g.stop()
+	<-g.done
 	g.sessions.Close()
 	return g.store.Close()
 }

@@ -23,10 +23,10 @@
 // # What is verified
 //
 // [Verifier.Verify] follows RFC 8725 (JWT best current practice) and RFC 9068
-// (JWT access tokens) and refuses, in this order:
+// (JWT access tokens) and refuses:
 //
-//   - a token longer than [MaxTokenSize] bytes, before looking at it
-//     ([ErrTooLarge]);
+//   - a token longer than [MaxTokenSize] bytes, before looking at anything
+//     else ([ErrTooLarge]);
 //   - anything but the JWS Compact Serialization with exactly three segments
 //     of canonical base64url (no JWE, no JSON serialization, no padding or
 //     line breaks) ([ErrMalformed]);

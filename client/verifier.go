@@ -97,6 +97,9 @@ func (v *Verifier) Verify(raw string) (*Claims, error) {
 	if h.KeyID == "" {
 		return nil, fmt.Errorf("%w: no kid", ErrUnknownKey)
 	}
+	if v.keys == nil {
+		return nil, ErrUnknownKey
+	}
 	key, ok := v.keys.Key(h.KeyID)
 	if !ok {
 		return nil, ErrUnknownKey
@@ -197,6 +200,9 @@ func checkCompact(raw string) ([]byte, error) {
 	}
 	segments := [3]string{raw[:dots[0]], raw[dots[0]+1 : dots[1]], raw[dots[1]+1:]}
 	for _, s := range segments {
+		if s == "" {
+			return nil, fmt.Errorf("%w: empty segment", ErrMalformed)
+		}
 		if !canonicalBase64URL(s) {
 			return nil, fmt.Errorf("%w: segment not canonical base64url", ErrMalformed)
 		}
@@ -209,11 +215,11 @@ func checkCompact(raw string) ([]byte, error) {
 }
 
 // canonicalBase64URL reports whether s, made of base64url characters only,
-// is non-empty, of a possible length, and has its unused trailing bits zero.
+// is of a possible length and has its unused trailing bits zero.
 func canonicalBase64URL(s string) bool {
 	switch len(s) % 4 {
 	case 0:
-		return len(s) > 0
+		return true
 	case 1:
 		return false
 	case 2: // 12 bits for 1 byte: the last character's low 4 bits are unused

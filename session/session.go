@@ -177,7 +177,12 @@ func (m *Manager) Flush() {
 
 // Options describe a new session.
 type Options struct {
-	Remember  bool
+	// Remember makes a remember-me session: a persistent cookie, and the
+	// RememberFor lifetime with no idle timeout.
+	Remember bool
+	// Lifetime, when set, replaces the default lifetime; sessions behind
+	// refresh tokens use the refresh-token lifetime. It implies Remember.
+	Lifetime  time.Duration
 	IP        string
 	UserAgent string
 	Method    string
@@ -191,6 +196,9 @@ func (m *Manager) Start(ctx context.Context, u *auth.User, o Options) (string, *
 	life := m.cfg.AbsoluteTimeout
 	if o.Remember {
 		life = m.cfg.RememberFor
+	}
+	if o.Lifetime > 0 {
+		life, o.Remember = o.Lifetime, true
 	}
 	s := &auth.Session{
 		TokenHash: hash, UserID: u.ID, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(life),
@@ -325,6 +333,10 @@ func (m *Manager) expired(s *auth.Session, now time.Time) string {
 	}
 	return ""
 }
+
+// TokenTTL is how long access tokens issued from sessions live: a revocation
+// stays in the feed that long.
+func (m *Manager) TokenTTL() time.Duration { return m.cfg.TokenTTL }
 
 // Expires returns when a session's cookie should expire: its absolute end for
 // remember-me sessions, or zero for a browser-session cookie.

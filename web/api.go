@@ -8,19 +8,24 @@ import (
 	"github.com/gatehouse-dev/gatehouse/auth"
 )
 
-// apiAuth lets an API request through only with valid credentials: the
-// session cookie (cross-origin writes are already refused by the
-// cross-origin protection around every route). A store failure fails closed.
+// apiAuth lets an API request through only with a user's credentials: an
+// access token (Authorization: Bearer) or the session cookie (whose
+// cross-origin writes the cross-origin protection already refuses). API keys
+// act for services, not users, and are refused here. A store failure fails
+// closed.
 func (s *Server) apiAuth(next apiHandler) http.Handler {
 	return s.api(func(w http.ResponseWriter, r *http.Request) error {
-		sess, u, err := s.sessionFromCookie(w, r)
+		p, err := s.principal(w, r)
 		if err != nil {
 			return err
 		}
-		if u == nil {
+		if p == nil {
 			return auth.Errorf(auth.EUnauthorized, "Sign in to use this endpoint.")
 		}
-		return next(w, withPrincipal(r, &principal{user: u, session: sess}))
+		if p.apiKey != nil {
+			return auth.Errorf(auth.EForbidden, "API keys cannot act for a user; use the user's access token.")
+		}
+		return next(w, withPrincipal(r, p))
 	})
 }
 

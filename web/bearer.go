@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"time"
 
 	"github.com/gatehouse-dev/gatehouse/auth"
 	"github.com/gatehouse-dev/gatehouse/client"
@@ -11,7 +12,9 @@ import (
 // AccessTokens verifies Gatehouse's own access tokens (token.Keyring
 // implements it).
 type AccessTokens interface {
+	Issue(c client.Claims) (raw string, exp time.Time, err error)
 	Verify(raw string) (*client.Claims, error)
+	JWKS() []byte
 }
 
 var errBadToken = auth.Errorf(auth.EInvalidToken, "The access token is invalid, expired or revoked.")

@@ -15,10 +15,12 @@ import (
 	"github.com/gatehouse-dev/gatehouse/accounts"
 	"github.com/gatehouse-dev/gatehouse/audit"
 	"github.com/gatehouse-dev/gatehouse/auth"
+	"github.com/gatehouse-dev/gatehouse/masterkey"
 	"github.com/gatehouse-dev/gatehouse/password"
 	"github.com/gatehouse-dev/gatehouse/session"
 	"github.com/gatehouse-dev/gatehouse/store"
 	"github.com/gatehouse-dev/gatehouse/store/storetest"
+	"github.com/gatehouse-dev/gatehouse/token"
 )
 
 // testEnv is a Gatehouse web server on a real store, served by httptest.
@@ -29,6 +31,7 @@ type testEnv struct {
 	store    store.Store
 	accounts *accounts.Service
 	sessions *session.Manager
+	keys     *token.Keyring
 	logs     *bytes.Buffer
 }
 
@@ -60,7 +63,15 @@ func newEnv(t *testing.T, st store.Store) *testEnv {
 	env := &testEnv{t: t, store: st, accounts: acc, sessions: sessions, logs: &logs}
 	env.srv = httptest.NewUnstartedServer(nil)
 	public := "http://" + env.srv.Listener.Addr().String()
-	env.web, err = New(Config{Accounts: acc, Sessions: sessions, Audit: rec, Ready: map[string]Pinger{"database": st}, PublicURL: public, Logger: logger})
+	key, err := masterkey.New("0123456789abcdef0123456789abcdef-test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.keys, err = token.NewKeyring(context.Background(), st, key, token.Config{Issuer: public, Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.web, err = New(Config{Accounts: acc, Sessions: sessions, Audit: rec, Tokens: env.keys, Ready: map[string]Pinger{"database": st}, PublicURL: public, Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}

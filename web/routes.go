@@ -39,6 +39,11 @@ func (s *Server) routes() (http.Handler, error) {
 
 	// JSON API.
 	mux.Handle("POST /api/auth/register", s.api(s.apiRegister))
+	mux.Handle("POST /api/auth/login", s.api(s.apiLogin))
+	mux.Handle("POST /api/auth/refresh", s.api(s.apiRefresh))
+	mux.Handle("GET /api/auth/revocations", s.api(s.apiRevocations))
+	mux.Handle("POST /api/introspect", s.api(s.apiIntrospect))
+	mux.HandleFunc("GET /.well-known/jwks.json", s.jwks)
 	mux.Handle("POST /api/auth/password", s.apiAuth(s.apiChangePassword))
 	mux.Handle("GET /api/me", s.apiAuth(s.apiMe))
 	mux.Handle("GET /api/sessions", s.apiAuth(s.apiSessions))

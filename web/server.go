@@ -39,9 +39,15 @@ type Config struct {
 	Sessions *session.Manager
 	// Audit records security events. Default: nil, recording nothing.
 	Audit *audit.Recorder
-	// Tokens verifies access tokens presented as Authorization: Bearer.
-	// Default: nil, refusing every bearer token.
+	// Tokens signs and verifies access tokens. Default: nil, which turns
+	// token sign-in off and refuses every bearer token.
 	Tokens AccessTokens
+	// RefreshTTL is the lifetime of refresh tokens and of the sessions behind
+	// them. Default: 720h.
+	RefreshTTL time.Duration
+	// TokenPermissions puts the user's permissions in access tokens.
+	// Default: false.
+	TokenPermissions bool
 	// Ready lists the dependencies /readyz checks, by name. Default: none.
 	Ready map[string]Pinger
 	// PublicURL is the URL users reach Gatehouse at. Required.
@@ -80,6 +86,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.ProductName == "" {
 		cfg.ProductName = "Gatehouse"
+	}
+	if cfg.RefreshTTL <= 0 {
+		cfg.RefreshTTL = 720 * time.Hour
 	}
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = 64 << 10

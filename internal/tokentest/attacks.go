@@ -254,7 +254,7 @@ func Attacks(t testing.TB, valid string, pub crypto.PublicKey, priv crypto.Signe
 	// JW-07: kid injection, with HS256 under an empty and a NUL key (which
 	// go-jose refuses to produce, so the HMAC is computed here), with the
 	// attacker's key, and with the real key.
-	kids := []string{"../../../../../../dev/null", "/dev/null", "' UNION SELECT 'k'--", "$(id)", "unknown-" + rand.Text()[:8], ""}
+	kids := []string{"../../../../dev/null", "../../../../../../dev/null", "/dev/null", "' UNION SELECT 'k'--", "$(id)", "unknown-" + rand.Text()[:8], ""}
 	for _, k := range kids {
 		label := k
 		if label == "" {
