@@ -258,4 +258,3 @@ func (s *Server) apiIntrospect(w http.ResponseWriter, r *http.Request) error {
 	})
 	return nil
 }
-

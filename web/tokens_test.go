@@ -236,4 +236,3 @@ func TestJWKSAndIntrospection(t *testing.T) {
 		}
 	})
 }
-
