@@ -25,7 +25,7 @@ import (
 
 // testEnv is a Gatehouse web server on a real store, served by httptest.
 type testEnv struct {
-	t        *testing.T
+	t        testing.TB
 	srv      *httptest.Server
 	web      *Server
 	store    store.Store
@@ -42,7 +42,7 @@ func forEachBackend(t *testing.T, fn func(t *testing.T, env *testEnv)) {
 	}
 }
 
-func newEnv(t *testing.T, st store.Store) *testEnv {
+func newEnv(t testing.TB, st store.Store) *testEnv {
 	t.Helper()
 	hasher, err := password.New(password.Params{Memory: 1024, Iterations: 1})
 	if err != nil {
