@@ -171,6 +171,7 @@ func New(cfg Config, opts ...Option) (*Gatehouse, error) {
 		Audit:          recorder,
 		Tokens:         g.keys,
 		RefreshTTL:     cfg.Token.RefreshTTL,
+		CookieDomain:   cfg.Session.CookieDomain,
 		Ready:          map[string]web.Pinger{"database": st},
 		PublicURL:      cfg.PublicURL,
 		AllowedOrigins: cfg.HTTP.AllowedOrigins,

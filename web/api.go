@@ -65,6 +65,7 @@ func (s *Server) apiLogout(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.cfg.Audit.Record(r.Context(), auth.EventLogout, sess.UserID, sess.UserID, map[string]string{"session_id": sess.ID})
 	s.clearSessionCookie(w)
+	s.clearTokenCookie(w)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

@@ -80,6 +80,9 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request, u *auth.User, re
 		return err
 	}
 	s.setSessionCookie(w, secret, sess)
+	if err := s.setTokenCookie(w, r, u, sess); err != nil {
+		return err
+	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
 	return nil
 }
@@ -156,6 +159,7 @@ func (s *Server) logoutSubmit(w http.ResponseWriter, r *http.Request) error {
 		s.cfg.Audit.Record(r.Context(), auth.EventLogout, sess.UserID, sess.UserID, map[string]string{"session_id": sess.ID})
 	}
 	s.clearSessionCookie(w)
+	s.clearTokenCookie(w)
 	setFlash(w, flashSignedOut)
 	next := s.returnTo(r)
 	if next == "" {

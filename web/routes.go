@@ -33,6 +33,7 @@ func (s *Server) routes() (http.Handler, error) {
 	mux.Handle("POST /register", s.page(s.registerSubmit))
 	mux.Handle("GET /logout", s.page(s.logoutConfirm))
 	mux.Handle("POST /logout", s.page(s.logoutSubmit))
+	mux.Handle("GET /session/refresh", s.page(s.sessionRefresh))
 	mux.Handle("GET /account", s.RequireLogin(s.page(s.account)))
 	mux.Handle("POST /account/password", s.RequireLogin(s.page(s.changePasswordSubmit)))
 	mux.Handle("POST /account/sessions/{id}/revoke", s.RequireLogin(s.page(s.revokeSessionSubmit)))

@@ -48,6 +48,9 @@ type Config struct {
 	// TokenPermissions puts the user's permissions in access tokens.
 	// Default: false.
 	TokenPermissions bool
+	// CookieDomain, when set, makes browser sign-ins also set the
+	// gatehouse_token cookie for that domain. Default: "" (no such cookie).
+	CookieDomain string
 	// Ready lists the dependencies /readyz checks, by name. Default: none.
 	Ready map[string]Pinger
 	// PublicURL is the URL users reach Gatehouse at. Required.
