@@ -6,9 +6,26 @@ import (
 	"strings"
 )
 
+// routeMux is a ServeMux that remembers the patterns registered on it, so
+// that tests can check every route against the API description.
+type routeMux struct {
+	*http.ServeMux
+	patterns []string
+}
+
+func (m *routeMux) Handle(pattern string, h http.Handler) {
+	m.patterns = append(m.patterns, pattern)
+	m.ServeMux.Handle(pattern, h)
+}
+
+func (m *routeMux) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Request)) {
+	m.Handle(pattern, http.HandlerFunc(h))
+}
+
 // routes lists every route Gatehouse serves.
 func (s *Server) routes() (http.Handler, error) {
-	mux := http.NewServeMux()
+	mux := &routeMux{ServeMux: http.NewServeMux()}
+	defer func() { s.patterns = mux.patterns }()
 	static, err := fs.Sub(uiFiles, "ui/static")
 	if err != nil {
 		return nil, err
@@ -77,7 +94,7 @@ func (s *Server) routes() (http.Handler, error) {
 		}
 	}
 	cop.SetDenyHandler(http.HandlerFunc(s.crossOriginDenied))
-	return s.observe(s.secure(crossOriginCheck(cop, recordRoute(mux)))), nil
+	return s.observe(s.secure(crossOriginCheck(cop, recordRoute(mux.ServeMux)))), nil
 }
 
 // crossOriginCheck refuses state-changing cross-origin requests that a

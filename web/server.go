@@ -68,14 +68,15 @@ type Config struct {
 
 // Server serves Gatehouse over HTTP. It is safe for concurrent use.
 type Server struct {
-	cfg     Config
-	log     *slog.Logger
-	public  *url.URL
-	origin  string // scheme://host of the public URL, lowercase
-	base    string // path prefix of the public URL, without a trailing slash
-	https   bool
-	pages   map[string]*template.Template
-	handler http.Handler
+	cfg      Config
+	log      *slog.Logger
+	public   *url.URL
+	origin   string // scheme://host of the public URL, lowercase
+	base     string // path prefix of the public URL, without a trailing slash
+	https    bool
+	pages    map[string]*template.Template
+	handler  http.Handler
+	patterns []string // every route pattern, for the API description test
 }
 
 // New validates cfg, parses the page templates and builds the routes.

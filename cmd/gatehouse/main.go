@@ -51,6 +51,7 @@ Commands:
   serve       Run the server (creates and migrates the database on first start)
   migrate     Apply pending database migrations and exit
   user        Manage users: create, list, show, set-roles, disable, enable, delete
+  keys        List or rotate the access-token signing keys
   version     Print the version
 
 Run 'gatehouse <command> --help' for a command's flags.
@@ -78,6 +79,8 @@ func run(ctx context.Context, args []string, e *env) (status int) {
 		err = cmdMigrate(ctx, rest, e)
 	case "user", "users":
 		err = cmdUser(ctx, rest, e)
+	case "keys":
+		err = cmdKeys(ctx, rest, e)
 	case "version", "--version":
 		err = cmdVersion(rest, e)
 	case "help", "-h", "--help", "-help":
