@@ -176,6 +176,8 @@ func New(cfg Config, opts ...Option) (*Gatehouse, error) {
 		PublicURL:      cfg.PublicURL,
 		AllowedOrigins: cfg.HTTP.AllowedOrigins,
 		ProductName:    cfg.ProductName,
+		LogoURL:        cfg.UI.LogoURL,
+		AccentColor:    cfg.UI.AccentColor,
 		MaxBodyBytes:   int64(cfg.HTTP.MaxBodyBytes),
 		Logger:         o.logger,
 	})

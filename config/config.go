@@ -94,6 +94,8 @@ type Config struct {
 	Token Token `yaml:"token"`
 	// Setup configures the first-start setup link.
 	Setup Setup `yaml:"setup"`
+	// UI configures the look of the hosted pages.
+	UI UI `yaml:"ui"`
 }
 
 // Log configures the server's log.
@@ -222,6 +224,18 @@ type Setup struct {
 	// LinkTTL is how long the setup link printed on first start stays valid.
 	// Default 1h.
 	LinkTTL time.Duration `yaml:"link_ttl" help:"How long the setup link printed on first start stays valid."`
+}
+
+// UI configures the look of the hosted pages.
+type UI struct {
+	// LogoURL is an image shown beside the product name: a path on this
+	// server or an https URL (whose origin the page's Content-Security-Policy
+	// then allows for images). Default "" (a built-in mark).
+	LogoURL string `yaml:"logo_url" env:"GATEHOUSE_LOGO_URL" help:"Logo shown beside the product name on hosted pages: a path on this server or an https URL; empty shows a built-in mark."`
+
+	// AccentColor is the colour of buttons and links, as #rrggbb.
+	// Default "" (Gatehouse's blue).
+	AccentColor string `yaml:"accent_color" env:"GATEHOUSE_ACCENT_COLOR" help:"Colour of buttons and links on hosted pages, as #rrggbb; empty keeps the default blue."`
 }
 
 // Default returns the configuration used when nothing else is given. Each

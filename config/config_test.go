@@ -97,6 +97,8 @@ func TestDefault(t *testing.T) {
 		"session.cookie_domain":       "",
 		"token.access_ttl":            "15m",
 		"token.refresh_ttl":           "720h",
+		"ui.accent_color":             "",
+		"ui.logo_url":                 "",
 		"token.algorithm":             "EdDSA",
 		"token.audience":              "",
 		"token.key_rotation":          "720h",

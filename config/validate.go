@@ -130,6 +130,8 @@ var checks = map[string]func(c *Config) string{
 	"token.refresh_ttl":        func(c *Config) string { return positive(c.Token.RefreshTTL) },
 	"token.algorithm":          func(c *Config) string { return oneOf(c.Token.Algorithm, "EdDSA", "ES256") },
 	"setup.link_ttl":           func(c *Config) string { return positive(c.Setup.LinkTTL) },
+	"ui.logo_url":              func(c *Config) string { return checkLogoURL(c.UI.LogoURL) },
+	"ui.accent_color":          func(c *Config) string { return checkColor(c.UI.AccentColor) },
 }
 
 func oneOf(s string, allowed ...string) string {
@@ -321,4 +323,35 @@ func redactURL(s string) string {
 		return s // as written, rather than as net/url would re-encode it
 	}
 	return u.Redacted()
+}
+
+// checkLogoURL accepts "", a path on this server, or an https URL.
+func checkLogoURL(s string) string {
+	if s == "" {
+		return ""
+	}
+	if strings.HasPrefix(s, "/") && !strings.HasPrefix(s, "//") {
+		return ""
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil {
+		return fmt.Sprintf("%q: must be a path on this server or an https URL", s)
+	}
+	return ""
+}
+
+// checkColor accepts "" or #rrggbb.
+func checkColor(s string) string {
+	if s == "" {
+		return ""
+	}
+	if len(s) != 7 || s[0] != '#' {
+		return fmt.Sprintf("%q: must be a colour written #rrggbb", s)
+	}
+	for _, c := range s[1:] {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+			return fmt.Sprintf("%q: must be a colour written #rrggbb", s)
+		}
+	}
+	return ""
 }

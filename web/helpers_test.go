@@ -153,3 +153,7 @@ func newAccountsForBench(tb testing.TB, st store.Store) *accounts.Service {
 	}
 	return acc
 }
+
+func httptestRequest(method, target string) *http.Request {
+	return httptest.NewRequest(method, target, nil)
+}

@@ -50,6 +50,8 @@ func parsePages() (map[string]*template.Template, error) {
 // view is what the layout needs besides the page's own data.
 type view struct {
 	Product string
+	Logo    string // logo URL, or "" for the built-in mark
+	Themed  bool   // an accent colour is configured: link /theme.css
 	Nonce   string
 	Base    string     // path prefix of every Gatehouse link
 	User    *auth.User // the signed-in user, on pages that know one
@@ -68,7 +70,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	}
 	var buf bytes.Buffer
 	u, _ := UserFrom(r.Context())
-	v := view{Product: s.cfg.ProductName, Nonce: cspNonce(r.Context()), Base: s.base, User: u, Flash: takeFlash(w, r), Page: data}
+	v := view{Product: s.cfg.ProductName, Logo: s.cfg.LogoURL, Themed: s.cfg.AccentColor != "", Nonce: cspNonce(r.Context()), Base: s.base, User: u, Flash: takeFlash(w, r), Page: data}
 	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
 		s.log.LogAttrs(r.Context(), slog.LevelError, "render page", slog.String("page", name), slog.String("error", err.Error()))
 		http.Error(w, "An internal error occurred.", http.StatusInternalServerError)

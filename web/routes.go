@@ -37,6 +37,7 @@ func (s *Server) routes() (http.Handler, error) {
 
 	// Assets, embedded in the binary.
 	mux.Handle("GET /static/", http.StripPrefix("/static/", cacheable(http.FileServerFS(static))))
+	mux.HandleFunc("GET /theme.css", s.theme)
 
 	// First-start setup of the first admin account.
 	mux.Handle("GET /setup/{token}", noReferrer(s.page(s.setupForm)))

@@ -14,6 +14,7 @@ package web
 import (
 	"context"
 	"errors"
+	"fmt"
 	"html/template"
 	"log/slog"
 	"net/http"
@@ -60,6 +61,12 @@ type Config struct {
 	AllowedOrigins []string
 	// ProductName is shown on pages. Default: "Gatehouse".
 	ProductName string
+	// LogoURL is an image shown beside the product name: a path on this
+	// server or an https URL. Default: "" (a built-in mark).
+	LogoURL string
+	// AccentColor (#rrggbb) replaces the colour of buttons and links.
+	// Default: "".
+	AccentColor string
 	// MaxBodyBytes caps request bodies. Default: 64 KiB.
 	MaxBodyBytes int64
 	// Logger receives the request log. Default: slog.Default().
@@ -72,6 +79,7 @@ type Server struct {
 	log      *slog.Logger
 	public   *url.URL
 	origin   string // scheme://host of the public URL, lowercase
+	imgSrc   string // the CSP img-src sources
 	base     string // path prefix of the public URL, without a trailing slash
 	https    bool
 	pages    map[string]*template.Template
@@ -102,6 +110,10 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, public: u, https: u.Scheme == "https",
 		origin: strings.ToLower(u.Scheme + "://" + u.Host), base: strings.TrimSuffix(u.Path, "/")}
+	s.imgSrc = "'self' data:"
+	if lu, err := url.Parse(cfg.LogoURL); err == nil && lu.Scheme == "https" && lu.Host != "" {
+		s.imgSrc += " https://" + lu.Host
+	}
 	if s.pages, err = parsePages(); err != nil {
 		return nil, err
 	}
@@ -117,6 +129,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 // URL returns the absolute public URL of a path such as "/setup/x".
 func (s *Server) URL(path string) string {
 	return strings.TrimSuffix(s.public.String(), "/") + path
+}
+
+// theme serves the configured accent colour as CSS custom properties, so
+// pages can be rebranded without inline styles (which the CSP forbids).
+func (s *Server) theme(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/css; charset=utf-8")
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	if c := s.cfg.AccentColor; c != "" {
+		fmt.Fprintf(w, ":root{--gh-accent:%s}\n@media (prefers-color-scheme: dark){:root{--gh-accent:%s}}\n", c, c)
+	}
 }
 
 // healthz answers while the process is alive; it checks nothing else, so a
