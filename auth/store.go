@@ -88,6 +88,7 @@ type Store interface {
 	AuditStore
 	PasskeyStore
 	OutboxStore
+	StatsStore
 	// InTx runs fn with a store whose calls all belong to one transaction:
 	// committed when fn returns nil, rolled back otherwise.
 	InTx(ctx context.Context, fn func(tx Store) error) error

@@ -43,7 +43,18 @@ func Run(t *testing.T, open func(testing.TB) store.Store) {
 		{"refresh tokens die with their session", testRefreshDiesWithSession},
 		{"API keys", testAPIKeys},
 		{"audit log", testAudit},
+		{"dashboard counts: active sessions, events per hour", testStats},
 		{"InTx commits or rolls back together", testInTx},
+		{"passkeys: create, find, rename, delete", testPasskeys},
+		{"passkeys: use moves the counter forward only", testPasskeyUse},
+		{"passkeys: user handles", testUserHandles},
+		{"passkeys: one user handle under concurrency", testUserHandleRace},
+		{"outbox: enqueue, claim, mark sent", testOutboxSend},
+		{"outbox: a claimed mail is leased", testOutboxLease},
+		{"outbox: a failed mail backs off, or is given up", testOutboxBackoff},
+		{"outbox: retention deletes sent and abandoned mails", testOutboxRetention},
+		{"outbox: concurrent claims never share a mail", testOutboxClaimRace},
+		{"outbox: a rolled-back InTx leaves no mail", testOutboxInTx},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
