@@ -136,17 +136,22 @@ func (s *Server) apiRefresh(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	// The session must still be live and its user active.
-	live, u, err := s.cfg.Sessions.CheckID(r.Context(), sess.ID)
+	// The rotation itself found the session; it must not have expired, and
+	// its user must still be active. (Rechecking the session afterwards would
+	// let a concurrent replay of the old token, which ends the family, turn
+	// this rotation's success into a failure: of concurrent refreshes exactly
+	// one wins, and reuse still kills the family, new tokens included.)
+	if !now.Before(sess.ExpiresAt) {
+		return errBadRefresh
+	}
+	u, err := s.cfg.Accounts.Store().FindUserByID(r.Context(), sess.UserID)
+	if auth.IsNotFound(err) || (err == nil && !u.Active) {
+		return errBadRefresh
+	}
 	if err != nil {
-		if errors.Is(err, session.ErrNoSession) {
-			return errBadRefresh
-		}
 		return err
 	}
-	if next.ExpiresAt.After(live.ExpiresAt) {
-		next.ExpiresAt = live.ExpiresAt
-	}
+	live := sess
 	at, exp, err := s.accessToken(r, u, live)
 	if err != nil {
 		return err

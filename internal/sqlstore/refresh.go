@@ -73,6 +73,9 @@ func (db *DB) RotateRefreshToken(ctx context.Context, oldHash []byte, next *auth
 			return err
 		}
 		next.SessionID, next.UserID = sessionID, userID
+		if next.ExpiresAt.IsZero() || next.ExpiresAt.After(sess.ExpiresAt) {
+			next.ExpiresAt = sess.ExpiresAt // no token outlives its session
+		}
 		if next.CreatedAt.IsZero() {
 			next.CreatedAt = now
 		}
