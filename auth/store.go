@@ -18,7 +18,8 @@ type UserStore interface {
 	// FindUserByLogin finds a user by username (case-insensitively) or by
 	// normalised email.
 	FindUserByLogin(ctx context.Context, login string) (*User, error)
-	// FindUsers returns one page of the users that match f, and how many match in all.
+	// FindUsers returns one page of the users that match f, and how many
+	// match in all up to MaxUserCount+1 (which means "more").
 	FindUsers(ctx context.Context, f UserFilter) ([]*User, int, error)
 	UpdateUser(ctx context.Context, id string, upd UserUpdate) (*User, error)
 	// SetUserRoles replaces the user's roles, and marks the user's sessions
@@ -87,6 +88,8 @@ type Store interface {
 	APIKeyStore
 	AuditStore
 	PasskeyStore
+	IdentityStore
+	MFAStore
 	OutboxStore
 	StatsStore
 	// InTx runs fn with a store whose calls all belong to one transaction:
