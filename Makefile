@@ -16,7 +16,7 @@ test-all:
 
 ## race: the packages with concurrency, under the race detector
 race:
-	GATEHOUSE_TEST_POSTGRES_URL=$(PG_URL) $(GO) test -race ./store/... ./internal/... ./accounts/... ./session/... ./audit/... ./masterkey/... ./web/... ./client/... ./cmd/...
+	GATEHOUSE_TEST_POSTGRES_URL=$(PG_URL) GATEHOUSE_TEST_REDIS_URL=$(REDIS_URL) $(GO) test -race ./store/... ./internal/... ./accounts/... ./session/... ./audit/... ./masterkey/... ./web/... ./client/... ./cmd/... ./ratelimit/... ./hashpool/... ./mail/... ./passkey/... ./token/...
 
 ## bench: every benchmark, each printing its ratio against a reference measured in the same run
 bench:
