@@ -74,12 +74,23 @@ type TokenStore interface {
 	// DeleteTokens removes every token of a purpose for a user ("" for tokens
 	// bound to no user), so that a newer token replaces the older ones.
 	DeleteTokens(ctx context.Context, purpose, userID string) error
+	// AttemptToken counts one attempt at the unexpired, unused token with
+	// this hash and purpose and returns it without spending it; the caller
+	// then checks the guess against it (a one-time code, whose token is
+	// stored under another key). Once a token has had maxAttempts attempts it
+	// is dead: that call and every later one get EInvalidToken. Of
+	// concurrent calls, at most maxAttempts ever get the token.
+	AttemptToken(ctx context.Context, purpose string, hash []byte, maxAttempts int, now time.Time) (*OneTimeToken, error)
+	// DeleteToken removes the token with this hash and purpose, used or not.
+	// A missing token is not an error.
+	DeleteToken(ctx context.Context, purpose string, hash []byte) error
 }
 
 // Store is everything Gatehouse keeps. The SQLite and PostgreSQL adapters
 // implement it, and one conformance suite (store/storetest) checks both.
 type Store interface {
 	UserStore
+	UserImportStore
 	RoleStore
 	TokenStore
 	SigningKeyStore
