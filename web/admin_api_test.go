@@ -127,6 +127,14 @@ func TestAdminAPIChangesAndGuards(t *testing.T) {
 		if r := env.do(admin, "DELETE", "/api/admin/users/"+adminID, nil); r.status != 403 {
 			t.Errorf("self-delete = %d, want 403", r.status)
 		}
+		// Revoking a user's sessions ends them.
+		if r := env.do(admin, "POST", "/api/admin/users/"+userID+"/revoke-sessions", nil); r.status != 204 {
+			t.Fatalf("revoke-sessions = %d", r.status)
+		}
+		if r := env.do(user, "GET", "/api/me", nil); r.status != 401 {
+			t.Errorf("user after revoke-sessions = %d, want 401", r.status)
+		}
+		login(env, user, "plain", pw)
 		// Disabling logs the user out at once.
 		if r := env.do(user, "GET", "/api/me", nil); r.status != 200 {
 			t.Fatalf("user before disabling = %d", r.status)

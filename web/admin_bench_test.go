@@ -13,7 +13,8 @@ import (
 	"github.com/gatehouse-dev/gatehouse/store/storetest"
 )
 
-// seedPostgres fills a PostgreSQL store with users like seed's, in two
+// seedPostgres fills a PostgreSQL store with users like seed's (one in a
+// thousand disabled and unverified, as the SQLite run makes them), in
 // set-based statements, then lets PostgreSQL gather statistics the way
 // autovacuum would on a live server.
 func seedPostgres(b *testing.B, w *sql.DB, users int) {
@@ -26,6 +27,9 @@ func seedPostgres(b *testing.B, w *sql.DB, users int) {
 		b.Fatal(err)
 	}
 	if _, err := w.Exec(`INSERT INTO user_roles (user_id, role_name) SELECT id, 'user' FROM users`); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := w.Exec(`UPDATE users SET active = FALSE, email_verified = FALSE WHERE username_key LIKE '%000'`); err != nil {
 		b.Fatal(err)
 	}
 	if _, err := w.Exec(`VACUUM ANALYZE users, user_roles`); err != nil {
@@ -46,7 +50,7 @@ func BenchmarkAdminUsers(b *testing.B) {
 	if os.Getenv("GATEHOUSE_BENCH_SMALL") != "" {
 		users = 10_000
 	}
-	yes := true
+	yes, no := true, false
 	cases := []struct {
 		name string
 		f    auth.UserFilter
@@ -57,7 +61,14 @@ func BenchmarkAdminUsers(b *testing.B) {
 		{"page 1000, default sort", auth.UserFilter{Offset: 999 * 20, Limit: 20}},
 		{"page 1, by username", auth.UserFilter{Sort: "username", Limit: 20}},
 		{"page 1, role admin", auth.UserFilter{Role: auth.RoleAdmin, Limit: 20}},
+		{"page 1, role user", auth.UserFilter{Role: auth.RoleUser, Limit: 20}},
+		{"page 1, disabled", auth.UserFilter{Active: &no, Limit: 20}},
+		{"page 1, disabled, by username", auth.UserFilter{Active: &no, Sort: "username", Limit: 20}},
+		{"page 1, unverified editors", auth.UserFilter{Role: auth.RoleEditor, EmailVerified: &no, Limit: 20}},
 		{"page 1, active and verified", auth.UserFilter{Active: &yes, EmailVerified: &yes, Limit: 20}},
+		{"page 1, by last sign-in", auth.UserFilter{Sort: "-last_login_at", Limit: 20}},
+		{"search broad prefix", auth.UserFilter{Query: "seed", Limit: 20}},
+		{"page 1000, search broad prefix", auth.UserFilter{Query: "seed", Offset: 999 * 20, Limit: 20}},
 	}
 	backends := []struct {
 		name string
@@ -66,6 +77,11 @@ func BenchmarkAdminUsers(b *testing.B) {
 		{"sqlite", func(b *testing.B) store.Store {
 			st := storetest.OpenSQLite(b)
 			seed(b, st.Writer(), users, 0)
+			// One in a thousand disabled and unverified, so that those
+			// filters find a few.
+			if _, err := st.Writer().Exec(`UPDATE users SET active = 0, email_verified = 0 WHERE username_key LIKE '%000'`); err != nil {
+				b.Fatal(err)
+			}
 			return st
 		}},
 		{"postgres", func(b *testing.B) store.Store {

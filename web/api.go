@@ -78,6 +78,7 @@ func (s *Server) apiLogoutAll(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.cfg.Audit.Record(r.Context(), auth.EventLogout, u.ID, u.ID, map[string]string{"scope": "all", "sessions": fmt.Sprint(len(ids))})
 	s.clearSessionCookie(w)
+	s.clearTokenCookie(w)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -93,6 +94,9 @@ type registerRequest struct {
 func (s *Server) apiRegister(w http.ResponseWriter, r *http.Request) error {
 	var req registerRequest
 	if err := decodeJSON(r, &req); err != nil {
+		return err
+	}
+	if err := s.checkRegister(r); err != nil {
 		return err
 	}
 	u, err := s.cfg.Accounts.Register(r.Context(), accounts.Registration{Username: req.Username, Email: req.Email, Password: req.Password})

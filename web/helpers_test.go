@@ -42,7 +42,8 @@ func forEachBackend(t *testing.T, fn func(t *testing.T, env *testEnv)) {
 	}
 }
 
-func newEnv(t testing.TB, st store.Store) *testEnv {
+// newEnv starts a server on st; each tweak may change its Config first.
+func newEnv(t testing.TB, st store.Store, tweaks ...func(*Config)) *testEnv {
 	t.Helper()
 	hasher, err := password.New(password.Params{Memory: 1024, Iterations: 1})
 	if err != nil {
@@ -51,15 +52,15 @@ func newEnv(t testing.TB, st store.Store) *testEnv {
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewJSONHandler(&logs, nil))
 	rec := audit.New(st, nil, logger)
-	acc, err := accounts.New(accounts.Config{Store: st, Hasher: hasher, Logger: logger, Audit: rec})
-	if err != nil {
-		t.Fatal(err)
-	}
 	sessions, err := session.New(session.Config{Store: st, Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(sessions.Close)
+	acc, err := accounts.New(accounts.Config{Store: st, Hasher: hasher, Logger: logger, Audit: rec, Sessions: sessions})
+	if err != nil {
+		t.Fatal(err)
+	}
 	env := &testEnv{t: t, store: st, accounts: acc, sessions: sessions, logs: &logs}
 	env.srv = httptest.NewUnstartedServer(nil)
 	public := "http://" + env.srv.Listener.Addr().String()
@@ -71,7 +72,11 @@ func newEnv(t testing.TB, st store.Store) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env.web, err = New(Config{Accounts: acc, Sessions: sessions, Audit: rec, Tokens: env.keys, Ready: map[string]Pinger{"database": st}, PublicURL: public, Logger: logger})
+	cfg := Config{Accounts: acc, Sessions: sessions, Audit: rec, Tokens: env.keys, Ready: map[string]Pinger{"database": st}, PublicURL: public, Logger: logger}
+	for _, tweak := range tweaks {
+		tweak(&cfg)
+	}
+	env.web, err = New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -90,20 +90,12 @@ func (s *Server) apiLogin(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &req); err != nil {
 		return err
 	}
-	u, err := s.cfg.Accounts.Authenticate(r.Context(), req.Login, req.Password)
+	u, err := s.authenticate(w, r, req.Login, req.Password)
 	if err != nil {
 		return err
 	}
-	sess, err := s.startTokenSession(r, u, "password")
-	if err != nil {
-		return err
-	}
-	pair, err := s.issuePair(r, u, sess)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, pair)
-	return nil
+	// A pair, or 401 mfa_required with an mfa_token (signin_mfa.go).
+	return s.completeTokenSignIn(w, r, u, signInOptions{Method: "password"})
 }
 
 type refreshRequest struct {
@@ -122,8 +114,11 @@ func (s *Server) apiRefresh(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &req); err != nil {
 		return err
 	}
+	if err := s.checkRefreshIP(r); err != nil {
+		return err
+	}
 	if len(req.RefreshToken) != refreshLen || req.RefreshToken[:len(RefreshPrefix)] != RefreshPrefix {
-		return errBadRefresh
+		return s.guessFailed(r, errBadRefresh)
 	}
 	secret, hash := auth.NewSecret(RefreshPrefix)
 	now := time.Now()
@@ -132,6 +127,9 @@ func (s *Server) apiRefresh(w http.ResponseWriter, r *http.Request) error {
 	if auth.ErrorCode(err) == auth.ETokenReused {
 		s.cfg.Audit.Record(r.Context(), auth.EventRefreshTokenReused, "", "", nil)
 		return err
+	}
+	if auth.ErrorCode(err) == auth.EInvalidToken {
+		return s.guessFailed(r, err)
 	}
 	if err != nil {
 		return err
@@ -149,6 +147,14 @@ func (s *Server) apiRefresh(w http.ResponseWriter, r *http.Request) error {
 		return errBadRefresh
 	}
 	if err != nil {
+		return err
+	}
+	if err := s.checkRefreshSession(r, sess); err != nil {
+		return err
+	}
+	// No new tokens while the user's role requires two-step verification
+	// that is not on (enrollment.go).
+	if err := s.enrollmentGate(r, u); err != nil {
 		return err
 	}
 	live := sess
@@ -188,8 +194,11 @@ func (s *Server) apiRevocations(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if p == nil || p.apiKey == nil {
+	if p == nil {
 		return auth.Errorf(auth.EUnauthorized, "Send an API key with the revocations scope.")
+	}
+	if p.apiKey == nil {
+		return auth.Errorf(auth.EForbidden, "The revocation feed needs an API key with the revocations scope.")
 	}
 	if !p.can(auth.ScopeRevocations) && !p.can(auth.ScopeAdmin) {
 		return auth.Errorf(auth.EForbidden, "This API key lacks the revocations scope.")
@@ -226,8 +235,11 @@ func (s *Server) apiIntrospect(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if p == nil || p.apiKey == nil {
+	if p == nil {
 		return auth.Errorf(auth.EUnauthorized, "Send an API key with the introspect scope.")
+	}
+	if p.apiKey == nil {
+		return auth.Errorf(auth.EForbidden, "Introspection needs an API key with the introspect scope.")
 	}
 	if !p.can(auth.ScopeIntrospect) && !p.can(auth.ScopeAdmin) {
 		return auth.Errorf(auth.EForbidden, "This API key lacks the introspect scope.")

@@ -232,7 +232,11 @@ func TestJWKSAndIntrospection(t *testing.T) {
 			t.Errorf("feed with a bad cursor = %d, want 400", status)
 		}
 		if r := env.do(nil, "GET", "/api/auth/revocations", nil, bearerHeader(pair.AccessToken)...); r.status != 401 {
-			t.Errorf("feed with a user token = %d, want 401", r.status)
+			t.Errorf("feed with a revoked user token = %d, want 401", r.status)
+		}
+		live, _ := env.tokenLogin("yuri", pw)
+		if r := env.do(nil, "GET", "/api/auth/revocations", nil, bearerHeader(live.AccessToken)...); r.status != 403 {
+			t.Errorf("feed with a user token = %d, want 403 (needs an API key)", r.status)
 		}
 	})
 }

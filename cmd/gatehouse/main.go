@@ -2,7 +2,8 @@
 //
 //	gatehouse serve                 run the server
 //	gatehouse migrate               apply database migrations
-//	gatehouse user create|list|show|set-roles|disable|enable|delete
+//	gatehouse user create|list|show|set-roles|disable|enable|delete|import
+//	gatehouse audit tail            print (and --follow) the audit log
 //	gatehouse version
 //
 // Every command reads the same configuration: a YAML file (--config), then
@@ -50,8 +51,9 @@ Usage:
 Commands:
   serve       Run the server (creates and migrates the database on first start)
   migrate     Apply pending database migrations and exit
-  user        Manage users: create, list, show, set-roles, disable, enable, delete
+  user        Manage users: create, list, show, set-roles, disable, enable, delete, import
   keys        List or rotate the access-token signing keys
+  audit       Read the audit log: tail [--follow] [--user U] [--type T] [-n N] [--json]
   version     Print the version
 
 Run 'gatehouse <command> --help' for a command's flags.
@@ -81,6 +83,8 @@ func run(ctx context.Context, args []string, e *env) (status int) {
 		err = cmdUser(ctx, rest, e)
 	case "keys":
 		err = cmdKeys(ctx, rest, e)
+	case "audit":
+		err = cmdAudit(ctx, rest, e)
 	case "version", "--version":
 		err = cmdVersion(rest, e)
 	case "help", "-h", "--help", "-help":

@@ -159,37 +159,100 @@ var sortColumns = map[string]string{
 	"-last_login_at": "COALESCE(u.last_login_at, 0) DESC, u.id DESC",
 }
 
-// where builds the WHERE clause for a filter.
-func (db *DB) userWhere(f auth.UserFilter) (string, []any) {
-	var conds []string
-	var args []any
+// selectiveMatches is the most users a filter condition may match and still
+// lead a SQLite query (see userWhere).
+const selectiveMatches = 20_000
+
+// userCond is one condition of a user filter, spelt two ways: lead, which an
+// index serves, so the database can start from the rows that match; and
+// check, which no index serves, so the database tests it on rows found
+// another way. probe selects the rows lead matches, for counting them.
+type userCond struct {
+	lead, check, probe string
+	args               []any
+}
+
+// userWhere builds the WHERE clause for a filter.
+//
+// PostgreSQL keeps statistics and picks a good plan for any filter. SQLite
+// keeps none unless ANALYZE runs, and then guesses that every indexed
+// equality is selective: it would fetch all 999,000 active users through an
+// index and sort them to show 20. So for SQLite the conditions are probed
+// first, each counted through its index up to selectiveMatches+1 (a few
+// milliseconds at most), and only the most selective one, if any is, is
+// spelt so that an index serves it. The others become checks (a unary + or a
+// correlated EXISTS hides a column from the planner), and a filter with no
+// selective condition walks the index of the sort order, where matches are
+// dense enough that a page fills quickly.
+func (db *DB) userWhere(ctx context.Context, f auth.UserFilter) (string, []any, error) {
+	var conds []userCond
 	if q := strings.ToLower(strings.TrimSpace(f.Query)); q != "" {
 		// A prefix match as a range on the lowercase keys, which plain B-tree
 		// indexes serve in both databases (the PostgreSQL columns use the "C"
 		// collation so that byte order is index order).
-		conds = append(conds, `((u.username_key >= ? AND u.username_key < ?) OR (u.email >= ? AND u.email < ?))`)
 		hi := q + "\U0010FFFF"
-		args = append(args, q, hi, q, hi)
+		conds = append(conds, userCond{
+			lead:  `((u.username_key >= ? AND u.username_key < ?) OR (u.email >= ? AND u.email < ?))`,
+			check: `((+u.username_key >= ? AND +u.username_key < ?) OR (+u.email >= ? AND +u.email < ?))`,
+			probe: `SELECT 1 FROM users WHERE username_key >= ? AND username_key < ? UNION ALL SELECT 1 FROM users WHERE email >= ? AND email < ?`,
+			args:  []any{q, hi, q, hi}})
 	}
 	if f.Role != "" {
-		conds = append(conds, `EXISTS (SELECT 1 FROM user_roles ur WHERE ur.user_id = u.id AND ur.role_name = ?)`)
-		args = append(args, f.Role)
+		conds = append(conds, userCond{
+			lead:  `u.id IN (SELECT ur.user_id FROM user_roles ur WHERE ur.role_name = ?)`,
+			check: `EXISTS (SELECT 1 FROM user_roles ur WHERE ur.user_id = u.id AND ur.role_name = ?)`,
+			probe: `SELECT 1 FROM user_roles WHERE role_name = ?`,
+			args:  []any{f.Role}})
 	}
 	if f.Active != nil {
-		conds = append(conds, `u.active = ?`)
-		args = append(args, *f.Active)
+		conds = append(conds, userCond{lead: `u.active = ?`, check: `+u.active = ?`,
+			probe: `SELECT 1 FROM users WHERE active = ?`, args: []any{*f.Active}})
 	}
 	if f.EmailVerified != nil {
-		conds = append(conds, `u.email_verified = ?`)
-		args = append(args, *f.EmailVerified)
+		conds = append(conds, userCond{lead: `u.email_verified = ?`, check: `+u.email_verified = ?`,
+			probe: `SELECT 1 FROM users WHERE email_verified = ?`, args: []any{*f.EmailVerified}})
 	}
 	if len(conds) == 0 {
-		return "", nil
+		return "", nil, nil
 	}
-	return " WHERE " + strings.Join(conds, " AND "), args
+	lead := -1 // every condition leads: the planner decides
+	if db.d.Name == "sqlite" {
+		best := selectiveMatches + 1
+		for i, c := range conds {
+			var n int
+			err := db.r.QueryRowContext(ctx, db.q(`SELECT COUNT(*) FROM (`+c.probe+` LIMIT ?) p`),
+				append(c.args, selectiveMatches+1)...).Scan(&n)
+			if err != nil {
+				return "", nil, fmt.Errorf("probe user filter: %w", err)
+			}
+			if n < best {
+				lead, best = i, n
+			}
+		}
+		if lead < 0 {
+			lead = len(conds) // none is selective: all are checks
+		}
+	}
+	var parts []string
+	var args []any
+	for i, c := range conds {
+		if lead < 0 || i == lead {
+			parts = append(parts, c.lead)
+		} else {
+			parts = append(parts, c.check)
+		}
+		args = append(args, c.args...)
+	}
+	return " WHERE " + strings.Join(parts, " AND "), args, nil
 }
 
-// FindUsers implements auth.UserStore.
+// FindUsers implements auth.UserStore. The total stops at
+// auth.MaxUserCount+1: counting every match of a broad filter among a
+// million users costs more than the page.
+//
+// The page is chosen on IDs alone and the columns are read for its rows
+// only; PostgreSQL would otherwise build the roles of every row an OFFSET
+// skips.
 func (db *DB) FindUsers(ctx context.Context, f auth.UserFilter) ([]*auth.User, int, error) {
 	order, ok := sortColumns[f.Sort]
 	if !ok {
@@ -203,13 +266,18 @@ func (db *DB) FindUsers(ctx context.Context, f auth.UserFilter) ([]*auth.User, i
 		limit = 500
 	}
 	offset := max(f.Offset, 0)
-	where, args := db.userWhere(f)
-	total, err := db.CountUsers(ctx, f)
+	where, args, err := db.userWhere(ctx, f)
 	if err != nil {
 		return nil, 0, err
 	}
-	rows, err := db.r.QueryContext(ctx, db.q(`SELECT `+db.userColumns()+` FROM users u`+where+
-		` ORDER BY `+order+` LIMIT ? OFFSET ?`), append(args, limit, offset)...)
+	var total int
+	if err := db.r.QueryRowContext(ctx, db.q(`SELECT COUNT(*) FROM (SELECT 1 FROM users u`+where+` LIMIT ?) c`),
+		append(args, auth.MaxUserCount+1)...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("count users: %w", err)
+	}
+	rows, err := db.r.QueryContext(ctx, db.q(`SELECT `+db.userColumns()+` FROM users u WHERE u.id IN (
+		SELECT u.id FROM users u`+where+` ORDER BY `+order+` LIMIT ? OFFSET ?) ORDER BY `+order),
+		append(args, limit, offset)...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("find users: %w", err)
 	}
@@ -228,9 +296,13 @@ func (db *DB) FindUsers(ctx context.Context, f auth.UserFilter) ([]*auth.User, i
 	return users, total, nil
 }
 
-// CountUsers implements auth.UserStore.
+// CountUsers implements auth.UserStore. Unlike FindUsers' total it is
+// exact: the last-admin guard depends on it.
 func (db *DB) CountUsers(ctx context.Context, f auth.UserFilter) (int, error) {
-	where, args := db.userWhere(f)
+	where, args, err := db.userWhere(ctx, f)
+	if err != nil {
+		return 0, err
+	}
 	var n int
 	if err := db.r.QueryRowContext(ctx, db.q(`SELECT COUNT(*) FROM users u`+where), args...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count users: %w", err)

@@ -1,0 +1,303 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gatehouse-dev/gatehouse/auth"
+)
+
+const auditUsage = `Usage: gatehouse audit tail [flags]
+
+Prints the latest events of the audit log, oldest first: sign-ins and their
+failures, sign-outs, password, role and account changes, API keys. Each line
+has the time (UTC), the event, who acted, whose account it concerns, the
+client's IP address and the details. With --follow it then prints new events
+as they happen, checking every second, until interrupted (Ctrl+C).
+
+Examples:
+  gatehouse audit tail
+  gatehouse audit tail -n 100 --type login.failed
+  gatehouse audit tail --user alice --follow
+  gatehouse audit tail --json | jq -r .type
+`
+
+// auditPoll is how often tail --follow looks for new events.
+const auditPoll = time.Second
+
+// auditSlack is how far back each poll of tail --follow looks behind the
+// newest event it has printed, so that an event another node committed a
+// little out of order is still printed (once: printed IDs are remembered for
+// this long).
+const auditSlack = 10 * time.Second
+
+func cmdAudit(ctx context.Context, args []string, e *env) error {
+	if len(args) == 0 || args[0] == "--help" || args[0] == "-h" || args[0] == "help" {
+		fmt.Fprint(e.stdout, auditUsage)
+		if len(args) == 0 {
+			return &usageError{"audit needs a subcommand: tail"}
+		}
+		return nil
+	}
+	if args[0] != "tail" {
+		return &usageError{fmt.Sprintf("unknown audit subcommand %q; run 'gatehouse audit --help'", args[0])}
+	}
+	return auditTail(ctx, newFlagSet("audit tail", auditUsage, e), args[1:], e)
+}
+
+func auditTail(ctx context.Context, fs *flag.FlagSet, args []string, e *env) error {
+	follow := fs.Bool("follow", false, "keep printing new events until interrupted")
+	user := fs.String("user", "", "only events by or about this user (an ID, a username or an email)")
+	typ := fs.String("type", "", "only events of this type, such as login.failed")
+	n := fs.Int("n", 20, "print the latest `N` events first (1 to 1000)")
+	asJSON := fs.Bool("json", false, "print one JSON object per line")
+	g, err := openForCLI(args, fs, e)
+	if err != nil {
+		return err
+	}
+	defer g.Close()
+	if *n < 1 || *n > 1000 {
+		return &usageError{"-n must be between 1 and 1000"}
+	}
+	st := g.Store()
+	f := auth.EventFilter{Type: *typ}
+	if *user != "" {
+		if f.UserID, err = auditUserID(ctx, st, *user); err != nil {
+			return err
+		}
+	}
+
+	p := &eventPrinter{w: e.stdout, json: *asJSON, st: st, names: map[string]string{}}
+	latest, err := latestEvents(ctx, st, f, *n)
+	if err != nil {
+		return cliError(err)
+	}
+	if err := p.print(ctx, latest); err != nil {
+		return err
+	}
+	if !*follow {
+		return nil
+	}
+
+	// Follow: every poll reads what is newer than the newest event printed
+	// (less the slack) and prints what it has not printed yet.
+	seen := map[int64]time.Time{}
+	var newest time.Time
+	for _, ev := range latest {
+		seen[ev.ID] = ev.CreatedAt
+		newest = maxTime(newest, ev.CreatedAt)
+	}
+	if newest.IsZero() {
+		newest = time.Now()
+	}
+	tick := time.NewTicker(auditPoll)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+		since := newest.Add(-auditSlack)
+		evs, err := eventsSince(ctx, st, f, since)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			return cliError(err)
+		}
+		var fresh []*auth.Event
+		for _, ev := range evs {
+			if _, ok := seen[ev.ID]; !ok {
+				fresh = append(fresh, ev)
+				seen[ev.ID] = ev.CreatedAt
+				newest = maxTime(newest, ev.CreatedAt)
+			}
+		}
+		if err := p.print(ctx, fresh); err != nil {
+			return err
+		}
+		for id, at := range seen {
+			if at.Before(since.Add(-auditSlack)) {
+				delete(seen, id)
+			}
+		}
+	}
+}
+
+// latestEvents returns the latest n events that match f, oldest first.
+func latestEvents(ctx context.Context, st auth.AuditStore, f auth.EventFilter, n int) ([]*auth.Event, error) {
+	var out []*auth.Event
+	for len(out) < n {
+		f.Offset, f.Limit = len(out), min(500, n-len(out))
+		page, _, err := st.FindEvents(ctx, f)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, page...)
+		if len(page) < f.Limit {
+			break
+		}
+	}
+	slices.Reverse(out)
+	return out, nil
+}
+
+// eventsSince returns every event that matches f created at or after since,
+// oldest first.
+func eventsSince(ctx context.Context, st auth.AuditStore, f auth.EventFilter, since time.Time) ([]*auth.Event, error) {
+	f.Since = since
+	var out []*auth.Event
+	for {
+		f.Offset, f.Limit = len(out), 500
+		page, _, err := st.FindEvents(ctx, f)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, page...)
+		if len(page) < f.Limit {
+			break
+		}
+	}
+	slices.Reverse(out)
+	return out, nil
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// auditUserID finds the user whose events to show by ID, username or email.
+// An ID that no account has any more is taken as it is: the account is gone,
+// but its events stay in the log.
+func auditUserID(ctx context.Context, st auth.UserStore, ref string) (string, error) {
+	u, err := st.FindUserByID(ctx, ref)
+	if auth.IsNotFound(err) {
+		u, err = st.FindUserByLogin(ctx, ref)
+	}
+	switch {
+	case err == nil:
+		return u.ID, nil
+	case auth.IsNotFound(err) && looksLikeID(ref):
+		return ref, nil
+	case auth.IsNotFound(err):
+		return "", fmt.Errorf("no user %q", ref)
+	}
+	return "", err
+}
+
+// looksLikeID reports whether s has the shape of a Gatehouse ID: 26
+// characters of lowercase base32.
+func looksLikeID(s string) bool {
+	if len(s) != 26 {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= '2' && c <= '7') {
+			return false
+		}
+	}
+	return true
+}
+
+// eventPrinter writes events as aligned lines, or as JSON lines.
+type eventPrinter struct {
+	w       io.Writer
+	json    bool
+	st      auth.UserStore
+	names   map[string]string // user ID → username, "" for an account that is gone
+	started bool
+}
+
+// The widths of the columns of a line; longer values push the rest along
+// rather than being cut.
+const auditLine = "%-20s  %-22s  %-16s  %-16s  %-15s  %s"
+
+func (p *eventPrinter) print(ctx context.Context, events []*auth.Event) error {
+	if p.json {
+		enc := json.NewEncoder(p.w)
+		for _, ev := range events {
+			if err := enc.Encode(ev); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if !p.started {
+		p.started = true
+		fmt.Fprintln(p.w, fmt.Sprintf(auditLine, "TIME", "EVENT", "ACTOR", "TARGET", "IP", "DETAILS"))
+	}
+	for _, ev := range events {
+		actor, err := p.name(ctx, ev.ActorID)
+		if err != nil {
+			return err
+		}
+		target, err := p.name(ctx, ev.TargetID)
+		if err != nil {
+			return err
+		}
+		ip := ev.IP
+		if ip == "" {
+			ip = "-"
+		}
+		line := fmt.Sprintf(auditLine, ev.CreatedAt.UTC().Format(time.RFC3339), ev.Type, actor, target, ip, details(ev.Data))
+		if _, err := fmt.Fprintln(p.w, strings.TrimRight(line, " ")); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// name is a user's username, or their ID once the account is gone, or "-"
+// for nobody (such as the command line, or a sign-in for no account).
+func (p *eventPrinter) name(ctx context.Context, id string) (string, error) {
+	if id == "" {
+		return "-", nil
+	}
+	n, ok := p.names[id]
+	if !ok {
+		u, err := p.st.FindUserByID(ctx, id)
+		switch {
+		case auth.IsNotFound(err):
+		case err != nil:
+			return "", err
+		default:
+			n = u.Username
+		}
+		p.names[id] = n
+	}
+	if n == "" {
+		return id, nil
+	}
+	return n, nil
+}
+
+// details writes an event's data as key=value pairs, sorted by key, with
+// values quoted where they hold spaces or quotes.
+func details(data map[string]string) string {
+	keys := make([]string, 0, len(data))
+	for k := range data {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		v := data[k]
+		if v == "" || strings.ContainsAny(v, " \t\"=") {
+			v = strconv.Quote(v)
+		}
+		parts = append(parts, k+"="+v)
+	}
+	return strings.Join(parts, " ")
+}
