@@ -17,6 +17,12 @@ import (
 
 // newTestGatehouse builds a Gatehouse on a throw-away SQLite file.
 func newTestGatehouse(publicURL string) (*gatehouse.Gatehouse, func()) {
+	return newTestGatehouseOn(publicURL, "")
+}
+
+// newTestGatehouseOn builds a Gatehouse on databaseURL, or on a throw-away
+// SQLite file when it is empty.
+func newTestGatehouseOn(publicURL, databaseURL string) (*gatehouse.Gatehouse, func()) {
 	dir, err := os.MkdirTemp("", "gatehouse-example")
 	if err != nil {
 		log.Fatal(err)
@@ -24,6 +30,9 @@ func newTestGatehouse(publicURL string) (*gatehouse.Gatehouse, func()) {
 	cfg := gatehouse.DefaultConfig()
 	cfg.PublicURL = publicURL
 	cfg.DatabaseURL = "sqlite://" + filepath.Join(dir, "gatehouse.db")
+	if databaseURL != "" {
+		cfg.DatabaseURL = databaseURL
+	}
 	cfg.DataDir = dir
 	gh, err := gatehouse.New(cfg, gatehouse.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	if err != nil {

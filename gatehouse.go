@@ -19,8 +19,10 @@ import (
 	"github.com/gatehouse-dev/gatehouse/audit"
 	"github.com/gatehouse-dev/gatehouse/auth"
 	"github.com/gatehouse-dev/gatehouse/config"
+	"github.com/gatehouse-dev/gatehouse/internal/metrics"
 	"github.com/gatehouse-dev/gatehouse/masterkey"
 	"github.com/gatehouse-dev/gatehouse/password"
+	"github.com/gatehouse-dev/gatehouse/ratelimit"
 	"github.com/gatehouse-dev/gatehouse/session"
 	"github.com/gatehouse-dev/gatehouse/store"
 	"github.com/gatehouse-dev/gatehouse/token"
@@ -43,9 +45,16 @@ type Gatehouse struct {
 	accounts *accounts.Service
 	sessions *session.Manager
 	keys     *token.Keyring
+	audit    *audit.Recorder
 	web      *web.Server
 	stop     context.CancelFunc // ends background work
 	done     chan struct{}
+	mail     *mailer           // the outbox and its delivery worker
+	limits   *ratelimit.Policy // rate limits on mails and codes
+	closeRL  func() error      // releases the rate limiter's connection
+	hashing  *hashing          // bounds password hashing (scale.go)
+	metrics  *metrics.Metrics  // Prometheus metrics (scale.go)
+	bus      *redisBus         // session cache invalidation between nodes (sessionbus.go)
 }
 
 // Option changes how New builds a Gatehouse.
@@ -108,6 +117,7 @@ func New(cfg Config, opts ...Option) (*Gatehouse, error) {
 	}
 	g.key = key
 	recorder := audit.New(st, o.now, o.logger)
+	g.audit = recorder
 	hasher, err := password.New(password.Params{
 		Memory:      uint32(cfg.Password.Argon2MemoryKiB),
 		Iterations:  uint32(cfg.Password.Argon2Iterations),
@@ -116,6 +126,14 @@ func New(cfg Config, opts ...Option) (*Gatehouse, error) {
 	if err != nil {
 		return nil, fmt.Errorf("password hashing: %w", err)
 	}
+	if g.bus, err = newBus(cfg, o.logger); err != nil { // sessionbus.go
+		return nil, err
+	}
+	defer func() {
+		if !ok {
+			g.bus.close()
+		}
+	}()
 	g.sessions, err = session.New(session.Config{
 		Store:           st,
 		IdleTimeout:     cfg.Session.IdleTimeout,
@@ -124,18 +142,40 @@ func New(cfg Config, opts ...Option) (*Gatehouse, error) {
 		TokenTTL:        cfg.Token.AccessTTL,
 		Now:             o.now,
 		Logger:          o.logger,
+		CacheTTL:        sessionCacheTTL,
+		Bus:             g.bus.sessionBus(),
 	})
 	if err != nil {
 		return nil, err
 	}
+	g.bus.start(g.sessions)
 	defer func() {
 		if !ok {
 			g.sessions.Close()
 		}
 	}()
+	if g.mail, err = newMailer(cfg, st, o.logger, o.now); err != nil {
+		return nil, err
+	}
+	if g.limits, g.closeRL, err = newRateLimits(cfg, key); err != nil {
+		return nil, fmt.Errorf("rate limits: %w", err)
+	}
+	defer func() {
+		if !ok {
+			g.closeRL()
+		}
+	}()
+	g.hashing, g.metrics = newHashing(cfg), metrics.New() // scale.go
+	g.watch()
+	defer func() {
+		if !ok {
+			g.hashing.close()
+		}
+	}()
 	g.accounts, err = accounts.New(accounts.Config{
+		Email:             emailConfig(cfg, g.mail, g.limits),
 		Store:             st,
-		Hasher:            hasher,
+		Hasher:            g.hashing.hasher(hasher),
 		DefaultRoles:      cfg.Users.DefaultRoles,
 		MinPasswordLength: cfg.Password.MinLength,
 		MaxPasswordLength: cfg.Password.MaxLength,
@@ -165,20 +205,45 @@ func New(cfg Config, opts ...Option) (*Gatehouse, error) {
 	if err != nil {
 		return nil, fmt.Errorf("signing keys: %w", err)
 	}
+	passkeys, err := newRelyingParty(cfg, st, o.now, o.logger)
+	if err != nil {
+		return nil, err
+	}
+	oauth, err := newOAuth(cfg, o.logger, o.now) // gatehouse_oauth.go
+	if err != nil {
+		return nil, err
+	}
+	secondFactor, err := newTOTP(cfg, st, key, o.now)
+	if err != nil {
+		return nil, err
+	}
 	g.web, err = web.New(web.Config{
+		// Social sign-in and two-step verification (gatehouse_oauth.go).
+		OAuth:            oauth,
+		Sealer:           key,
+		TOTP:             secondFactor,
+		MFARequiredRoles: cfg.MFA.RequiredRoles,
+		ReauthWindow:     cfg.Session.ReauthWindow,
+
+		Passkeys:       passkeys,
 		Accounts:       g.accounts,
 		Sessions:       g.sessions,
 		Audit:          recorder,
 		Tokens:         g.keys,
 		RefreshTTL:     cfg.Token.RefreshTTL,
 		CookieDomain:   cfg.Session.CookieDomain,
-		Ready:          map[string]web.Pinger{"database": st},
+		Ready:          readiness(cfg, st, g.limits),
+		Limits:         g.limits,
+		TrustedProxies: cfg.HTTP.TrustedProxyPrefixes(),
+		Metrics:        g.metrics,
+		ServeMetrics:   cfg.Metrics.Enabled,
 		PublicURL:      cfg.PublicURL,
 		AllowedOrigins: cfg.HTTP.AllowedOrigins,
 		ProductName:    cfg.ProductName,
 		LogoURL:        cfg.UI.LogoURL,
 		AccentColor:    cfg.UI.AccentColor,
 		MaxBodyBytes:   int64(cfg.HTTP.MaxBodyBytes),
+		DevMail:        cfg.DevMode(),
 		Logger:         o.logger,
 	})
 	if err != nil {
@@ -187,6 +252,7 @@ func New(cfg Config, opts ...Option) (*Gatehouse, error) {
 	bg, stop := context.WithCancel(context.Background())
 	g.stop, g.done = stop, make(chan struct{})
 	go g.background(bg)
+	g.mail.start()
 	ok = true
 	return g, nil
 }
@@ -198,6 +264,7 @@ func (g *Gatehouse) background(ctx context.Context) {
 	defer close(g.done)
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
+	var lastPurge time.Time
 	for {
 		select {
 		case <-ctx.Done():
@@ -206,6 +273,16 @@ func (g *Gatehouse) background(ctx context.Context) {
 			rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 			if err := g.keys.Reload(rctx); err != nil && ctx.Err() == nil {
 				g.log.Warn("reloading signing keys failed", "error", err)
+			}
+			// Audit retention: delete events past it once an hour. Several
+			// nodes doing the same is harmless.
+			if time.Since(lastPurge) >= time.Hour {
+				lastPurge = time.Now()
+				if n, err := g.audit.Purge(rctx, g.cfg.Audit.Retention); err != nil && ctx.Err() == nil {
+					g.log.Warn("purging old audit events failed", "error", err)
+				} else if n > 0 {
+					g.log.Info("purged old audit events", "count", n)
+				}
 			}
 			cancel()
 		}
@@ -251,6 +328,11 @@ func (g *Gatehouse) Close() error {
 	}
 	g.stop()
 	<-g.done
+	g.accounts.Close() // queued mail requests become mails in the outbox
+	g.mail.close()     // what is not sent yet waits there for the next start
+	g.closeRL()
+	g.hashing.close() // waits for hashes in progress
+	g.bus.close()
 	g.sessions.Close()
 	return g.store.Close()
 }

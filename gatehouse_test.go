@@ -10,6 +10,7 @@ import (
 
 	"github.com/gatehouse-dev/gatehouse"
 	"github.com/gatehouse-dev/gatehouse/accounts"
+	"github.com/gatehouse-dev/gatehouse/store/storetest"
 )
 
 func newJar() http.CookieJar { j, _ := cookiejar.New(nil); return j }
@@ -17,7 +18,19 @@ func newJar() http.CookieJar { j, _ := cookiejar.New(nil); return j }
 // The embedding middleware: 401 without a session, 403 without the role,
 // through for the right role; a POST without a session is not redirected.
 func TestEmbeddingMiddleware(t *testing.T) {
-	gh, done := newTestGatehouse("http://localhost:8080")
+	for _, backend := range []string{"sqlite", "postgres"} {
+		t.Run(backend, func(t *testing.T) {
+			dbURL := ""
+			if backend == "postgres" {
+				dbURL = storetest.PostgresURL(t)
+			}
+			testEmbeddingMiddleware(t, dbURL)
+		})
+	}
+}
+
+func testEmbeddingMiddleware(t *testing.T, databaseURL string) {
+	gh, done := newTestGatehouseOn("http://localhost:8080", databaseURL)
 	defer done()
 	const pw = "correct horse battery staple"
 	for name, roles := range map[string][]string{"reader": {"user"}, "chief": {"user", "admin"}} {

@@ -96,6 +96,49 @@ type Config struct {
 	Setup Setup `yaml:"setup"`
 	// UI configures the look of the hosted pages.
 	UI UI `yaml:"ui"`
+	// Audit configures the audit log.
+	Audit Audit `yaml:"audit"`
+	// Passkey configures sign-in with passkeys (WebAuthn).
+	Passkey Passkey `yaml:"passkey"`
+	// Email configures address verification, password reset and sign-in
+	// by email.
+	Email Email `yaml:"email"`
+	// RateLimit configures the rate limits (limits.go).
+	RateLimit RateLimit `yaml:"rate_limit"`
+	// Metrics configures the Prometheus metrics endpoint (limits.go).
+	Metrics Metrics `yaml:"metrics"`
+	// OAuth configures sign-in through outside providers (oauth.go).
+	OAuth OAuth `yaml:"oauth"`
+	// MFA configures the second factor (oauth.go).
+	MFA MFA `yaml:"mfa"`
+}
+
+// Email configures the mails of the account lifecycle. Where they go is
+// smtp_url (empty keeps them in the development outbox, at /dev/mail).
+type Email struct {
+	// Verification is "optional" (unconfirmed addresses may sign in, with a
+	// banner asking to confirm) or "required" (no password sign-in until the
+	// address is confirmed). Default "optional".
+	Verification string `yaml:"verification" help:"Email confirmation on sign-up: optional (users may sign in before confirming, and see a banner) or required (no password sign-in until the address is confirmed)."`
+
+	// VerifyTTL is how long a link that confirms an address works, on
+	// sign-up and on a change of address. Default 24h.
+	VerifyTTL time.Duration `yaml:"verify_ttl" help:"How long a link that confirms an email address (on sign-up or a change of address) works."`
+
+	// ResetTTL is how long a password reset link works. Default 1h.
+	ResetTTL time.Duration `yaml:"reset_ttl" help:"How long a password reset link works; it also dies when used, when a newer one is sent, or when the password changes."`
+
+	// Login turns sign-in by email (a link and a 6-digit code) on.
+	// Default true.
+	Login bool `yaml:"login" help:"Sign-in by email: a mailed link, and a 6-digit code for reading mail on another device."`
+
+	// LoginSignUp lets sign-in by email create an account, without a
+	// password, for an address that has none. Default true.
+	LoginSignUp bool `yaml:"login_sign_up" help:"Let sign-in by email create an account, without a password, for a new address."`
+
+	// LoginTTL is how long the link and code of a sign-in mail work.
+	// Default 15m.
+	LoginTTL time.Duration `yaml:"login_ttl" help:"How long the link and code of a sign-in mail work (each works once; five wrong codes end the code)."`
 }
 
 // Log configures the server's log.
@@ -169,6 +212,16 @@ type Password struct {
 	// are refused before hashing, so an absurd password costs nothing.
 	// Default 256.
 	MaxLength int `yaml:"max_length" help:"Longest password accepted, in characters (at most 4096); longer ones are refused before any hashing."`
+
+	// HashWorkers is how many passwords are hashed at once. Default 0: one
+	// per core the process may use (GOMAXPROCS).
+	HashWorkers int `yaml:"hash_workers" help:"Passwords hashed at once; 0 means one per core the process may use."`
+
+	// HashQueue is how many password checks may wait for a hash worker;
+	// beyond that a sign-in is refused at once with 503 and Retry-After, so
+	// that a flood of sign-ins cannot slow down the rest of the server.
+	// Default 0: four per worker.
+	HashQueue int `yaml:"hash_queue" help:"Password checks that may wait for a hash worker; more get 503 with Retry-After at once; 0 means four per worker."`
 }
 
 // Users configures new accounts.
@@ -195,6 +248,12 @@ type Session struct {
 	// shares access tokens with other backends on the same site; it must
 	// contain the public URL's host. Default "" (no token cookie).
 	CookieDomain string `yaml:"cookie_domain" env:"GATEHOUSE_COOKIE_DOMAIN" help:"Domain for the gatehouse_token cookie shared with other backends on the same site; must contain the public URL's host; empty sets no such cookie."`
+
+	// ReauthWindow is how recent a session's sign-in must be for sensitive
+	// changes (linking a provider, turning two-step verification on or
+	// off); an older session confirms the password first, or signs in
+	// again. Default 10m.
+	ReauthWindow time.Duration `yaml:"reauth_window" help:"How recent a sign-in must be for sensitive changes (linking a provider, turning two-step verification on or off); older sessions confirm the password or sign in again first."`
 }
 
 // Token configures access and refresh tokens and their signing keys.
@@ -226,6 +285,13 @@ type Setup struct {
 	LinkTTL time.Duration `yaml:"link_ttl" help:"How long the setup link printed on first start stays valid."`
 }
 
+// Audit configures the audit log.
+type Audit struct {
+	// Retention is how long audit events are kept; older ones are deleted
+	// hourly. Default 2160h (90 days); 0 keeps them forever.
+	Retention time.Duration `yaml:"retention" env:"GATEHOUSE_AUDIT_RETENTION" help:"How long audit events are kept (2160h is 90 days); older ones are deleted hourly; 0 keeps them forever."`
+}
+
 // UI configures the look of the hosted pages.
 type UI struct {
 	// LogoURL is an image shown beside the product name: a path on this
@@ -236,6 +302,29 @@ type UI struct {
 	// AccentColor is the colour of buttons and links, as #rrggbb.
 	// Default "" (Gatehouse's blue).
 	AccentColor string `yaml:"accent_color" env:"GATEHOUSE_ACCENT_COLOR" help:"Colour of buttons and links on hosted pages, as #rrggbb; empty keeps the default blue."`
+}
+
+// Passkey configures sign-in with passkeys: Gatehouse as a WebAuthn relying
+// party (W3C WebAuthn Level 3). Passkeys are bound to the relying party ID,
+// so changing it orphans every passkey registered under the old one.
+type Passkey struct {
+	// RPID is the relying party ID: the public URL's host name or a
+	// registrable suffix of it (auth.example.com, or example.com to share
+	// passkeys with the other sites of example.com), without scheme or port.
+	// Default "" (the public URL's host name; passkeys are off when that is
+	// an IP address, which WebAuthn does not allow).
+	RPID string `yaml:"rp_id" env:"GATEHOUSE_PASSKEY_RP_ID" help:"WebAuthn relying party ID: the public URL's host name or a registrable suffix of it; empty means the public URL's host (passkeys are off when that is an IP address)."`
+
+	// Origins are the exact origins, scheme://host[:port], whose pages may
+	// run passkey ceremonies: each on the relying party ID or a subdomain of
+	// it, https except on localhost. Default empty (the public URL's origin).
+	Origins []string `yaml:"origins" env:"GATEHOUSE_PASSKEY_ORIGINS" help:"Origins allowed to run passkey ceremonies, exactly scheme://host[:port], on rp_id or a subdomain of it; empty means the public URL's origin."`
+
+	// UserVerification is whether authenticators must verify the user (PIN,
+	// biometric) at each use: required, preferred or discouraged.
+	// Default "required", since a passkey is the only factor of its
+	// sign-in.
+	UserVerification string `yaml:"user_verification" env:"GATEHOUSE_PASSKEY_USER_VERIFICATION" help:"Whether authenticators must verify the user (PIN or biometric): required, preferred or discouraged; required keeps a passkey sign-in two factors in one."`
 }
 
 // Default returns the configuration used when nothing else is given. Each
@@ -274,6 +363,7 @@ func Default() Config {
 			IdleTimeout:     2 * time.Hour,
 			AbsoluteTimeout: 24 * time.Hour,
 			RememberFor:     14 * 24 * time.Hour,
+			ReauthWindow:    10 * time.Minute,
 		},
 		Token: Token{
 			AccessTTL:   15 * time.Minute,
@@ -284,6 +374,21 @@ func Default() Config {
 		Setup: Setup{
 			LinkTTL: time.Hour,
 		},
+		Audit: Audit{
+			Retention: 90 * 24 * time.Hour,
+		},
+		Passkey: Passkey{
+			UserVerification: "required",
+		},
+		Email: Email{
+			Verification: "optional",
+			VerifyTTL:    24 * time.Hour,
+			ResetTTL:     time.Hour,
+			Login:        true,
+			LoginSignUp:  true,
+			LoginTTL:     15 * time.Minute,
+		},
+		RateLimit: defaultRateLimit(),
 	}
 }
 

@@ -113,7 +113,8 @@ var checks = map[string]func(c *Config) string{
 		}
 		return ""
 	},
-	"password.max_length": func(c *Config) string { return between(c.Password.MaxLength, 1, 4096) },
+	// NIST SP 800-63B: verifiers allow at least 64 characters, so passphrases fit.
+	"password.max_length": func(c *Config) string { return between(c.Password.MaxLength, 64, 4096) },
 	"users.default_roles": func(c *Config) string {
 		return eachOf(c.Users.DefaultRoles, func(r string) string {
 			if auth.ValidateRoleName(r) != "" {
@@ -126,12 +127,35 @@ var checks = map[string]func(c *Config) string{
 	"session.absolute_timeout": func(c *Config) string { return positive(c.Session.AbsoluteTimeout) },
 	"session.remember_for":     func(c *Config) string { return positive(c.Session.RememberFor) },
 	"session.cookie_domain":    func(c *Config) string { return checkCookieDomain(c.Session.CookieDomain, c.PublicURL) },
+	"session.reauth_window":    func(c *Config) string { return positive(c.Session.ReauthWindow) },
+	"oauth.providers_file":     checkProvidersFile,
+	"mfa.required_roles":       checkRequiredRoles,
 	"token.access_ttl":         func(c *Config) string { return positive(c.Token.AccessTTL) },
 	"token.refresh_ttl":        func(c *Config) string { return positive(c.Token.RefreshTTL) },
 	"token.algorithm":          func(c *Config) string { return oneOf(c.Token.Algorithm, "EdDSA", "ES256") },
 	"setup.link_ttl":           func(c *Config) string { return positive(c.Setup.LinkTTL) },
+	"email.verification":       func(c *Config) string { return oneOf(c.Email.Verification, "optional", "required") },
+	"email.verify_ttl":         func(c *Config) string { return positive(c.Email.VerifyTTL) },
+	"email.reset_ttl":          func(c *Config) string { return positive(c.Email.ResetTTL) },
+	"email.login_ttl":          func(c *Config) string { return positive(c.Email.LoginTTL) },
 	"ui.logo_url":              func(c *Config) string { return checkLogoURL(c.UI.LogoURL) },
 	"ui.accent_color":          func(c *Config) string { return checkColor(c.UI.AccentColor) },
+	"passkey.rp_id":            func(c *Config) string { return checkRPID(c.Passkey.RPID, c.PublicURL) },
+	"passkey.origins":          func(c *Config) string { return eachOf(c.Passkey.Origins, c.checkPasskeyOrigin) },
+	"passkey.user_verification": func(c *Config) string {
+		return oneOf(c.Passkey.UserVerification, "required", "preferred", "discouraged")
+	},
+	"password.hash_workers":           func(c *Config) string { return between(c.Password.HashWorkers, 0, 1024) },
+	"password.hash_queue":             func(c *Config) string { return between(c.Password.HashQueue, 0, 1<<16) },
+	"rate_limit.login_per_account":    func(c *Config) string { return checkRate(c.RateLimit.LoginPerAccount) },
+	"rate_limit.login_per_ip":         func(c *Config) string { return checkRate(c.RateLimit.LoginPerIP) },
+	"rate_limit.login_per_device":     func(c *Config) string { return checkRate(c.RateLimit.LoginPerDevice) },
+	"rate_limit.register_per_ip":      func(c *Config) string { return checkRate(c.RateLimit.RegisterPerIP) },
+	"rate_limit.mail_per_address":     func(c *Config) string { return checkRate(c.RateLimit.MailPerAddress) },
+	"rate_limit.mail_per_ip":          func(c *Config) string { return checkRate(c.RateLimit.MailPerIP) },
+	"rate_limit.code_per_account":     func(c *Config) string { return checkRate(c.RateLimit.CodePerAccount) },
+	"rate_limit.invalid_token_per_ip": func(c *Config) string { return checkRate(c.RateLimit.InvalidTokenPerIP) },
+	"metrics.listen":                  func(c *Config) string { return checkListenOptional(c.Metrics.Listen) },
 }
 
 func oneOf(s string, allowed ...string) string {

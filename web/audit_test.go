@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"net/url"
 	"strings"
 	"testing"
@@ -71,4 +72,24 @@ func keys(m map[string]*auth.Event) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// API keys created and revoked, and a reused refresh token, are in the log.
+func TestAuditEventsForKeysAndTokens(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, env *testEnv) {
+		admin, _, adminID, _ := adminEnv(t, env)
+		r := env.doJSON(admin, "POST", "/api/admin/api-keys", map[string]any{"name": "ci", "scopes": []string{"introspect"}})
+		var k struct{ ID string }
+		json.Unmarshal([]byte(r.body), &k)
+		env.do(admin, "DELETE", "/api/admin/api-keys/"+k.ID, nil)
+		pair, _ := env.tokenLogin("plain", pw)
+		env.refresh(pair.RefreshToken)
+		env.refresh(pair.RefreshToken)
+		for typ, actor := range map[string]string{auth.EventAPIKeyCreated: adminID, auth.EventAPIKeyRevoked: adminID, auth.EventRefreshTokenReused: ""} {
+			events, n, _ := env.store.FindEvents(context.Background(), auth.EventFilter{Type: typ})
+			if n != 1 || events[0].ActorID != actor {
+				t.Errorf("%s events = %d (%v), want one by %q", typ, n, events, actor)
+			}
+		}
+	})
 }
