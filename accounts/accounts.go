@@ -1,5 +1,7 @@
 // Package accounts is Gatehouse's account service: registering users,
-// checking passwords at sign-in, and the first-admin setup link. The web
+// checking passwords at sign-in, the first-admin setup link, and the email
+// lifecycle (address verification, password reset, passwordless sign-in,
+// change of address; see email.go) and bulk import (import.go). The web
 // handlers and the command line both go through it, so that one set of rules
 // holds whichever way an account is made.
 //
@@ -16,10 +18,10 @@ import (
 	"log/slog"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gatehouse-dev/gatehouse/audit"
 	"github.com/gatehouse-dev/gatehouse/auth"
+	"github.com/gatehouse-dev/gatehouse/password"
 )
 
 // Hasher hashes and verifies passwords (package password implements it).
@@ -53,12 +55,18 @@ type Config struct {
 	// Sessions ends sessions when an account is disabled or deleted.
 	// Default: nil (the caller ends them).
 	Sessions Revoker
+	// Email configures verification, reset and sign-in mails; see
+	// EmailConfig for each default. Default: no mail.
+	Email EmailConfig
 }
 
-// Service is the account service. It is safe for concurrent use.
+// Service is the account service. It is safe for concurrent use. Close it to
+// finish the mail requests it has queued.
 type Service struct {
 	cfg       Config
 	dummyHash string
+	policy    password.Policy
+	queue     queue
 }
 
 // New validates cfg and returns a Service.
@@ -81,6 +89,13 @@ func New(cfg Config) (*Service, error) {
 	if cfg.MaxPasswordLength < cfg.MinPasswordLength {
 		return nil, fmt.Errorf("accounts: maximum password length %d is below the minimum %d", cfg.MaxPasswordLength, cfg.MinPasswordLength)
 	}
+	policy, err := password.NewPolicy(cfg.MinPasswordLength, cfg.MaxPasswordLength)
+	if err != nil {
+		return nil, fmt.Errorf("accounts: %w", err)
+	}
+	if err := cfg.Email.defaults(); err != nil {
+		return nil, err
+	}
 	if cfg.SetupLinkTTL <= 0 {
 		cfg.SetupLinkTTL = time.Hour
 	}
@@ -96,7 +111,7 @@ func New(cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("accounts: %w", err)
 	}
-	return &Service{cfg: cfg, dummyHash: dummy}, nil
+	return &Service{cfg: cfg, dummyHash: dummy, policy: policy}, nil
 }
 
 // Store returns the store the service works on.
@@ -115,23 +130,16 @@ type Registration struct {
 	EmailVerified bool
 }
 
-// CheckPassword returns a readable problem with a new password, or "".
-func (s *Service) CheckPassword(password, username, email string) string {
-	switch {
-	case password == "":
-		return "Password is required."
-	case len(password) > s.cfg.MaxPasswordBytes:
+// CheckPassword returns a readable problem with a new password, or "": the
+// password policy (package password's Policy: lengths, the list of common
+// and breached passwords, repeated and sequential runs, the account's own
+// username and address).
+func (s *Service) CheckPassword(pw, username, email string) string {
+	if len(pw) > s.cfg.MaxPasswordBytes {
 		return "Password is too long."
-	case !utf8.ValidString(password):
-		return "Password must be valid text."
-	case utf8.RuneCountInString(password) > s.cfg.MaxPasswordLength:
-		return fmt.Sprintf("Password must be at most %d characters.", s.cfg.MaxPasswordLength)
-	case utf8.RuneCountInString(password) < s.cfg.MinPasswordLength:
-		return fmt.Sprintf("Password must be at least %d characters.", s.cfg.MinPasswordLength)
-	case username != "" && strings.EqualFold(password, username):
-		return "Password must not be your username."
-	case email != "" && strings.EqualFold(password, email):
-		return "Password must not be your email address."
+	}
+	if err := s.policy.Check(pw, username, email); err != nil {
+		return err.Error()
 	}
 	return ""
 }
@@ -183,12 +191,15 @@ func (s *Service) Register(ctx context.Context, r Registration) (*auth.User, err
 	}
 	if r.Password != "" {
 		h, err := s.cfg.Hasher.Hash(r.Password)
+		if busy(err) {
+			return nil, err
+		}
 		if err != nil {
 			return nil, auth.Internal(fmt.Errorf("hash password: %w", err))
 		}
 		u.PasswordHash = h
 	}
-	if err := s.cfg.Store.CreateUser(ctx, u); err != nil {
+	if err := s.createUser(ctx, u); err != nil {
 		return nil, err
 	}
 	s.cfg.Logger.LogAttrs(ctx, slog.LevelInfo, "user registered", slog.String("user_id", u.ID))
@@ -213,7 +224,10 @@ func (s *Service) Authenticate(ctx context.Context, login, password string) (*au
 		return nil, err
 	}
 	if u == nil || !u.HasPassword() {
-		s.cfg.Hasher.Verify(password, s.dummyHash)
+		if _, err := s.cfg.Hasher.Verify(password, s.dummyHash); busy(err) {
+			// Refused like a known account's check would be: nothing hashed.
+			return nil, err
+		}
 		reason, target := "unknown user", ""
 		if u != nil {
 			reason, target = "no password set", u.ID
@@ -222,6 +236,9 @@ func (s *Service) Authenticate(ctx context.Context, login, password string) (*au
 		return nil, errInvalidCredentials
 	}
 	ok, err := s.cfg.Hasher.Verify(password, u.PasswordHash)
+	if busy(err) {
+		return nil, err
+	}
 	if err != nil {
 		// An unreadable stored hash is an operator problem, not the user's;
 		// log it and answer as for a wrong password.
@@ -236,6 +253,10 @@ func (s *Service) Authenticate(ctx context.Context, login, password string) (*au
 	if !u.Active {
 		s.failed(ctx, u.ID, login, "account disabled")
 		return nil, auth.Errorf(auth.EAccountDisabled, "This account is disabled.")
+	}
+	if s.VerificationRequired() && !u.EmailVerified {
+		s.failed(ctx, u.ID, login, "email not verified")
+		return nil, errEmailNotVerified
 	}
 	now := s.cfg.Now()
 	upd := auth.UserUpdate{LastLoginAt: &now}
@@ -364,6 +385,9 @@ func (s *Service) ChangePassword(ctx context.Context, userID, current, next stri
 			return errWrongCurrent
 		}
 		ok, err := s.cfg.Hasher.Verify(current, u.PasswordHash)
+		if busy(err) {
+			return err
+		}
 		if err != nil || !ok {
 			s.cfg.Logger.LogAttrs(ctx, slog.LevelInfo, "password change refused", slog.String("user_id", u.ID), slog.String("reason", "wrong current password"))
 			return errWrongCurrent
@@ -373,10 +397,13 @@ func (s *Service) ChangePassword(ctx context.Context, userID, current, next stri
 		return &auth.Error{Code: auth.EValidation, Message: msg, Fields: map[string]string{"new_password": msg}}
 	}
 	h, err := s.cfg.Hasher.Hash(next)
+	if busy(err) {
+		return err
+	}
 	if err != nil {
 		return auth.Internal(fmt.Errorf("hash password: %w", err))
 	}
-	if _, err := s.cfg.Store.UpdateUser(ctx, u.ID, auth.UserUpdate{PasswordHash: &h}); err != nil {
+	if err := s.setPassword(ctx, u, h); err != nil {
 		return err
 	}
 	s.cfg.Logger.LogAttrs(ctx, slog.LevelInfo, "password changed", slog.String("user_id", u.ID))

@@ -19,7 +19,10 @@ const (
 	EInvalidToken       = "invalid_token"       // a token that is malformed, expired, used or revoked
 	ETokenReused        = "token_reused"        // a rotated refresh token presented again
 	EMFARequired        = "mfa_required"        // the password was right; a second factor is due
+	EReauthRequired     = "reauth_required"     // signed in, but not recently enough for this change (SE-08)
 	EAccountDisabled    = "account_disabled"    // the password was right; the account is off
+	EEmailNotVerified   = "email_not_verified"  // the password was right; the address must be confirmed first
+	EUnavailable        = "unavailable"         // overloaded, or a dependency is down; try again after Retry-After
 	EInternal           = "internal"            // anything else; details go to the log only
 )
 

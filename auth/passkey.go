@@ -151,6 +151,13 @@ type PasskeyStore interface {
 	// create that is ENotFound. A missing user is ENotFound. Concurrent calls
 	// for one user all return the same handle.
 	UserHandle(ctx context.Context, userID string, create bool) ([]byte, error)
+	// CreateUserHandle gives a user who has no handle yet the handle a
+	// passkey sign-up chose before the account existed (the authenticator
+	// stored it as the credential's user.id, so it cannot be made anew). A
+	// handle that is not UserHandleLen bytes is EValidation; a user who has
+	// a handle already, or a handle another user has, EConflict; a missing
+	// user ENotFound.
+	CreateUserHandle(ctx context.Context, userID string, handle []byte) error
 	// FindUserByHandle returns the ID of the user a handle belongs to.
 	FindUserByHandle(ctx context.Context, handle []byte) (userID string, err error)
 }

@@ -15,8 +15,14 @@
 // (TestRegisterLoginAccountLogout); a page on another origin that tries to
 // change a signed-in user's password and is refused
 // (TestCrossOriginPasswordChangeRefused); signing another device out from
-// the account page (TestRevokeOtherDevice); and the session cookie's being
-// out of reach of the page's scripts (TestSessionCookieNotReadableByScript).
+// the account page (TestRevokeOtherDevice); the session cookie's being
+// out of reach of the page's scripts (TestSessionCookieNotReadableByScript);
+// and passkeys, with Chromium's virtual authenticator (AddVirtualAuthenticator)
+// standing in for the user's device: adding one from the account page and
+// signing in with the passkey button (TestPasskeyAddThenSignIn), and signing
+// up with a passkey and no password, then back in through the sign-in page's
+// autofill (TestPasskeySignUp). Passkeys need a host name, so those scenarios
+// run Gatehouse at http://localhost:<port>.
 //
 // # Running
 //

@@ -147,7 +147,7 @@ func (w *Worker) Run(ctx context.Context) {
 		// once instead of one batch per poll.
 		for ctx.Err() == nil {
 			n, err := w.batch(ctx)
-			if err != nil {
+			if err != nil && ctx.Err() == nil { // an error from stopping is no failure
 				w.o.Logger.ErrorContext(ctx, "mail outbox: claim failed", "error", err)
 			}
 			if err != nil || n < w.o.BatchSize {
@@ -261,7 +261,9 @@ func (w *Worker) backoff(n int) time.Duration {
 func (w *Worker) cleanup(ctx context.Context, now time.Time) {
 	n, err := w.store.DeleteSentMailsBefore(ctx, now.Add(-w.o.Retention))
 	if err != nil {
-		w.o.Logger.ErrorContext(ctx, "mail outbox: deleting old mails failed", "error", err)
+		if ctx.Err() == nil {
+			w.o.Logger.ErrorContext(ctx, "mail outbox: deleting old mails failed", "error", err)
+		}
 		return
 	}
 	if n > 0 {

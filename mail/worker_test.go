@@ -405,7 +405,7 @@ func TestFailureKinds(t *testing.T) {
 				user, pass = "", ""
 			}
 			srv := newTestServer(t, tc.server, user, pass)
-			srv.rejects["nobody@example.com"] = true
+			srv.Reject("nobody@example.com")
 			srv.start()
 			url := strings.Replace(srv.url(tc.client), user+":"+pass+"@", "", 1)
 			if tc.creds != "" {

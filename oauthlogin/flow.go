@@ -54,6 +54,12 @@ type FlowState struct {
 	// ReturnTo is where to send the user afterwards, as given to Start.
 	// Validate it again before redirecting.
 	ReturnTo string `json:"rt,omitempty"`
+	// LinkSession, when set, makes the flow link the provider to the
+	// account of the session with this ID rather than sign in: the caller
+	// sets it after Start, and at the callback accepts it only from a
+	// browser still signed in to that session, so a link started by one
+	// session cannot complete in another.
+	LinkSession string `json:"l,omitempty"`
 	// CreatedAt is when Start made the flow.
 	CreatedAt time.Time `json:"t"`
 }

@@ -108,6 +108,7 @@ func (s *MemoryChallengeStore) Len() int {
 const (
 	kindRegister = "register"
 	kindLogin    = "login"
+	kindSignUp   = "signup"
 )
 
 // ceremony is what Begin leaves for Finish.
@@ -118,6 +119,9 @@ type ceremony struct {
 	UserID  string               `json:"user_id,omitempty"`
 	Expires time.Time            `json:"expires"`
 	Session webauthn.SessionData `json:"session"`
+	// Account is the account a sign-up will create, which does not exist
+	// until FinishSignUp; nil for the other kinds.
+	Account *signUpAccount `json:"account,omitempty"`
 }
 
 // ceremonyIDLen is the length of a ceremony ID: 32 random bytes, base64url.

@@ -18,13 +18,28 @@
 //	…
 //	user, pk, err := rp.FinishLogin(ctx, id, body, passkey.StoreLookup(ctx, store))
 //
+// A sign-up makes an account and its first passkey together. BeginSignUp
+// stores nothing but the ceremony, which carries the account's new ID and
+// user handle; FinishSignUp checks the answer as FinishRegistration does and
+// hands the account, the handle and the passkey to a function that stores
+// all three in one transaction, so that an abandoned sign-up leaves no
+// account behind:
+//
+//	options, id, err := rp.BeginSignUp(ctx, username, email)
+//	…
+//	user, pk, err := rp.FinishSignUp(ctx, id, body, createAccount)
+//
+// Ceremonies wait between Begin and Finish in a ChallengeStore: a
+// MemoryChallengeStore for one Gatehouse node, or a TokenChallengeStore in
+// the database that every node shares.
+//
 // # Threat model
 //
 // The browser's answer is untrusted input from anyone on the network. Finish
 // caps it at MaxBodySize, never panics on it, and accepts it only when:
 //
 //   - its challenge is the one of a ceremony this relying party began, for
-//     the same kind of ceremony (registration or login) and, for
+//     the same kind of ceremony (registration, sign-up or login) and, for
 //     registration and username-first login, for the same user, at most
 //     Timeout ago (five minutes or less), and not finished before: every Finish
 //     spends its ceremony, whether it succeeds or not (L3 §13.4.3);

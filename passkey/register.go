@@ -78,13 +78,30 @@ func (rp *RelyingParty) FinishRegistration(ctx context.Context, u *auth.User, ce
 	if u == nil || u.ID != c.UserID {
 		return nil, fmt.Errorf("%w: the registration was begun for another user", ErrCeremony)
 	}
+	pk, err := rp.verifyCreation(ctx, c, u, body)
+	if err != nil {
+		return nil, err
+	}
+	if err := rp.cfg.Store.CreatePasskey(ctx, pk); err != nil {
+		if auth.IsConflict(err) {
+			// %v, not %w: the store's EConflict must not decide the response.
+			return nil, fmt.Errorf("%w: the credential is registered already: %v", ErrNotAllowed, err)
+		}
+		return nil, fmt.Errorf("passkey: store passkey: %w", err)
+	}
+	return pk, nil
+}
 
+// verifyCreation checks the browser's answer to the creation options of
+// ceremony c, begun for u, and returns the passkey it registers, not yet
+// stored.
+func (rp *RelyingParty) verifyCreation(ctx context.Context, c *ceremony, u *auth.User, body []byte) (*auth.Passkey, error) {
 	var (
 		parsed *protocol.ParsedCredentialCreationData
 		cred   *webauthn.Credential
 		alg    int64
 	)
-	err = guard(func() error {
+	err := guard(func() error {
 		var err error
 		if parsed, err = protocol.ParseCredentialCreationResponseBytes(body); err != nil {
 			return refuse(ErrVerification, err)
@@ -142,13 +159,6 @@ func (rp *RelyingParty) FinishRegistration(ctx context.Context, u *auth.User, ce
 		AttestationFormat: cred.AttestationFormat,
 		Name:              DefaultName,
 		CreatedAt:         rp.cfg.Now(),
-	}
-	if err := rp.cfg.Store.CreatePasskey(ctx, pk); err != nil {
-		if auth.IsConflict(err) {
-			// %v, not %w: the store's EConflict must not decide the response.
-			return nil, fmt.Errorf("%w: the credential is registered already: %v", ErrNotAllowed, err)
-		}
-		return nil, fmt.Errorf("passkey: store passkey: %w", err)
 	}
 	return pk, nil
 }

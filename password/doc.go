@@ -49,9 +49,11 @@
 //
 // # What it does not do
 //
-// Password policy, such as minimum length, character classes and blocklists
-// of breached passwords, belongs to the caller; the only limit here is the
-// hard [MaxBytes] cap, and the empty password hashes like any other.
+// Hashing enforces no policy: the only limit there is the hard [MaxBytes]
+// cap, and the empty password hashes like any other. The policy for new
+// passwords is [Policy] (NIST SP 800-63B: lengths, no composition rules, a
+// blocklist of common and breached passwords shipped in the binary, and the
+// account's own username and address), which callers apply before hashing.
 //
 // Passwords are compared byte for byte as UTF-8: no case folding, no trimming
 // and no Unicode normalisation. Werkzeug and bcrypt do none either, so legacy

@@ -54,6 +54,14 @@ type Config struct {
 	Now func() time.Time
 	// Logger receives session events. Default: slog.Default().
 	Logger *slog.Logger
+	// CacheTTL, when positive, lets the Manager answer a check from what it
+	// read for the same session at most this long ago (cache.go). Default:
+	// 0, every check reads the store.
+	CacheTTL time.Duration
+	// Bus tells the other nodes sharing the store to drop a session from
+	// their caches when this node ends it. Default: nil, for a single node;
+	// with a Bus, the cache answers only while CacheValidUntil allows.
+	Bus Bus
 }
 
 // Store is what the manager needs of the store.
@@ -71,6 +79,7 @@ type Manager struct {
 	stop    chan struct{}
 	done    chan struct{}
 	once    sync.Once
+	cache   *sessionCache // nil when Config.CacheTTL is 0
 }
 
 type touch struct {
@@ -102,6 +111,9 @@ func New(cfg Config) (*Manager, error) {
 		cfg.Logger = slog.Default()
 	}
 	m := &Manager{cfg: cfg, touches: make(chan touch, 4096), stop: make(chan struct{}), done: make(chan struct{})}
+	if cfg.CacheTTL > 0 {
+		m.cache = newSessionCache(cfg.CacheTTL, cfg.Bus != nil)
+	}
 	go m.work()
 	return m, nil
 }
@@ -232,13 +244,25 @@ func (m *Manager) Check(ctx context.Context, secret string) (s *auth.Session, u 
 	if len(secret) != SecretLen {
 		return nil, nil, "", ErrNoSession
 	}
-	s, u, err = m.cfg.Store.FindSessionByToken(ctx, auth.HashSecret(secret))
-	if auth.IsNotFound(err) {
-		return nil, nil, "", ErrNoSession
-	}
-	if err != nil {
-		// Fail closed: a session that cannot be checked grants nothing.
-		return nil, nil, "", err
+	hash := auth.HashSecret(secret)
+	s, u, hit := m.cache.get(hash, "")
+	if !hit {
+		gen := m.cache.generation()
+		s, u, err = m.cfg.Store.FindSessionByToken(ctx, hash)
+		if auth.IsNotFound(err) {
+			return nil, nil, "", ErrNoSession
+		}
+		if err != nil {
+			// Fail closed: a session that cannot be checked grants nothing.
+			return nil, nil, "", err
+		}
+		if !s.Rotate {
+			defer func() {
+				if err == nil {
+					m.cache.put(gen, s, u)
+				}
+			}()
+		}
 	}
 	now := m.cfg.Now()
 	if reason := m.expired(s, now); reason != "" {
@@ -255,6 +279,7 @@ func (m *Manager) Check(ctx context.Context, secret string) (s *auth.Session, u 
 			return nil, nil, "", err
 		}
 		s.TokenHash, s.Rotate, newSecret = hash, false, fresh
+		m.invalidate(ctx, Invalidation{SessionIDs: []string{s.ID}})
 		m.cfg.Logger.LogAttrs(ctx, slog.LevelInfo, "session moved to a new secret after a privilege change", slog.String("session_id", s.ID))
 	}
 	if now.Sub(s.LastSeenAt) >= touchEvery {
@@ -288,6 +313,10 @@ func (m *Manager) CheckID(ctx context.Context, id string) (*auth.Session, *auth.
 	if id == "" || len(id) > 64 {
 		return nil, nil, ErrNoSession
 	}
+	if s, u, hit := m.cache.get(nil, id); hit {
+		return m.checkedID(ctx, s, u)
+	}
+	gen := m.cache.generation()
 	s, err := m.cfg.Store.FindSessionByID(ctx, id)
 	if auth.IsNotFound(err) {
 		return nil, nil, ErrNoSession
@@ -306,6 +335,20 @@ func (m *Manager) CheckID(ctx context.Context, id string) (*auth.Session, *auth.
 	}
 	if err != nil {
 		return nil, nil, err
+	}
+	s, u, err = m.checkedID(ctx, s, u)
+	if err == nil {
+		m.cache.put(gen, s, u)
+	}
+	return s, u, err
+}
+
+// checkedID applies CheckID's rules to a session and its user.
+func (m *Manager) checkedID(ctx context.Context, s *auth.Session, u *auth.User) (*auth.Session, *auth.User, error) {
+	now := m.cfg.Now()
+	if reason := m.expired(s, now); reason != "" {
+		m.end(ctx, s, reason)
+		return nil, nil, ErrNoSession
 	}
 	if !u.Active {
 		m.end(ctx, s, "account disabled")
@@ -352,6 +395,7 @@ func (m *Manager) end(ctx context.Context, s *auth.Session, reason string) {
 		m.cfg.Logger.Warn("ending session failed", "session_id", s.ID, "error", err)
 		return
 	}
+	m.invalidate(ctx, Invalidation{SessionIDs: []string{s.ID}})
 	m.cfg.Logger.LogAttrs(ctx, slog.LevelInfo, "session ended", slog.String("session_id", s.ID),
 		slog.String("user_id", s.UserID), slog.String("reason", reason))
 }
@@ -361,6 +405,7 @@ func (m *Manager) Revoke(ctx context.Context, id, reason string) error {
 	if err := m.cfg.Store.RevokeSession(ctx, id, m.cfg.Now().Add(m.cfg.TokenTTL)); err != nil {
 		return err
 	}
+	m.invalidate(ctx, Invalidation{SessionIDs: []string{id}})
 	m.cfg.Logger.LogAttrs(ctx, slog.LevelInfo, "session ended", slog.String("session_id", id), slog.String("reason", reason))
 	return nil
 }
@@ -372,6 +417,7 @@ func (m *Manager) RevokeUser(ctx context.Context, userID, except, reason string)
 	if err != nil {
 		return nil, err
 	}
+	m.invalidate(ctx, Invalidation{UserID: userID})
 	m.cfg.Logger.LogAttrs(ctx, slog.LevelInfo, "sessions ended", slog.String("user_id", userID),
 		slog.Int("count", len(ids)), slog.String("reason", reason))
 	return ids, nil

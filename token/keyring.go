@@ -79,6 +79,8 @@ type Keyring struct {
 
 	mu    sync.Mutex // serialises store writes and state rebuilds
 	state atomic.Pointer[state]
+
+	unknownKey unknownKeyReload // paces reloads for unknown key IDs (unknownkey.go)
 }
 
 // state is an immutable snapshot of the keys, swapped as a whole.
@@ -381,9 +383,16 @@ func (k *Keyring) Issue(c client.Claims) (raw string, exp time.Time, err error) 
 }
 
 // Verify verifies an access token this Gatehouse issued, with the keys it
-// publishes, exactly as client.Verifier does for backends.
+// publishes, exactly as client.Verifier does for backends. A token naming a
+// key this keyring does not hold (one another node has just created) makes
+// it re-read the store first, at most once per UnknownKeyReloadEvery.
 func (k *Keyring) Verify(raw string) (*client.Claims, error) {
-	return k.current().verifier.Verify(raw)
+	c, err := k.current().verifier.Verify(raw)
+	if errors.Is(err, client.ErrUnknownKey) {
+		k.reloadForUnknownKey()
+		return k.current().verifier.Verify(raw)
+	}
+	return c, err
 }
 
 // JWKS returns the JSON Web Key Set (RFC 7517 §5) to serve at

@@ -41,8 +41,13 @@ func (s *Server) sessionViews(r *http.Request, userID, currentID string) ([]sess
 type accountPage struct {
 	User     *auth.User
 	Sessions []sessionView
-	Error    string
-	Fields   map[string]string
+	Passkeys *passkeySection
+	// Identities are the linked providers (oauth.go); MFA the state of
+	// two-step verification, nil when it is not enabled here (totp.go).
+	Identities *identitySection
+	MFA        *totpStatus
+	Error      string
+	Fields     map[string]string
 }
 
 func (s *Server) account(w http.ResponseWriter, r *http.Request) error {
@@ -56,7 +61,20 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, status in
 	if err != nil {
 		return err
 	}
-	s.render(w, r, status, "account.html", accountPage{User: u, Sessions: views, Error: msg, Fields: fields})
+	passkeys, err := s.passkeySection(r, u)
+	if err != nil {
+		return err
+	}
+	p := accountPage{User: u, Sessions: views, Passkeys: passkeys, Error: msg, Fields: fields}
+	if p.Identities, err = s.identitySection(r, u); err != nil {
+		return err
+	}
+	if s.cfg.TOTP != nil {
+		if p.MFA, err = s.totpStatus(r, u); err != nil {
+			return err
+		}
+	}
+	s.render(w, r, status, "account.html", p)
 	return nil
 }
 

@@ -57,16 +57,36 @@ func (p *principal) can(scope string) bool {
 func (s *Server) principal(w http.ResponseWriter, r *http.Request) (*principal, error) {
 	if b := bearer(r); b != "" {
 		if strings.HasPrefix(b, "gh_") {
+			// API keys can be guessed at: refused while the client is
+			// limited, and counted when they match nothing (limits.go).
+			if err := s.checkGuess(r); err != nil {
+				return nil, err
+			}
 			k, owner, err := s.cfg.Accounts.AuthenticateAPIKey(r.Context(), b)
+			if auth.ErrorCode(err) == auth.EUnauthorized || auth.ErrorCode(err) == auth.EInvalidToken {
+				return nil, s.guessFailed(r, err)
+			}
 			if err != nil {
 				return nil, err
 			}
 			return &principal{user: owner, apiKey: k}, nil
 		}
-		return s.bearerPrincipal(r, b)
+		p, err := s.bearerPrincipal(r, b)
+		if err != nil {
+			return nil, err
+		}
+		// A user whose role requires two-step verification that is not on
+		// reaches only the set-up (enrollment.go).
+		if err := s.enrollmentGate(r, p.user); err != nil {
+			return nil, err
+		}
+		return p, nil
 	}
 	sess, u, err := s.sessionFromCookie(w, r)
 	if err != nil || u == nil {
+		return nil, err
+	}
+	if err := s.enrollmentGate(r, u); err != nil {
 		return nil, err
 	}
 	return &principal{user: u, session: sess}, nil

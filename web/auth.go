@@ -132,6 +132,9 @@ func (s *Server) requireRoles(roles []string, next http.Handler) http.Handler {
 			s.deny(w, r, session.ErrNoSession)
 			return
 		}
+		if !s.passEnrollmentGate(w, r, u) { // two-step verification to set up first (enrollment.go)
+			return
+		}
 		if len(roles) > 0 && !hasAnyRole(u, roles) {
 			s.log.LogAttrs(r.Context(), slog.LevelInfo, "access denied", slog.String("user_id", u.ID),
 				slog.String("reason", "missing role"), slog.Any("roles_needed", roles), slog.String("request_id", requestID(r.Context())))
@@ -150,7 +153,9 @@ func (s *Server) requireRoles(roles []string, next http.Handler) http.Handler {
 func (s *Server) OptionalLogin(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sess, u, err := s.sessionFromCookie(w, r)
-		if err == nil && u != nil {
+		// A user with two-step verification to set up counts as signed out
+		// here (enrollment.go).
+		if err == nil && u != nil && s.enrollmentGate(r, u) == nil {
 			r = withPrincipal(r, &principal{user: u, session: sess})
 		}
 		next.ServeHTTP(w, r)

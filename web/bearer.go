@@ -28,8 +28,13 @@ func (s *Server) bearerPrincipal(r *http.Request, raw string) (*principal, error
 		return nil, errBadToken
 	}
 	claims, err := s.cfg.Tokens.Verify(raw)
-	if err != nil {
+	if errors.Is(err, client.ErrExpired) || errors.Is(err, client.ErrNotYetValid) {
 		return nil, errBadToken
+	}
+	if err != nil {
+		// Not a token this Gatehouse signed: counted like an API key that
+		// matches nothing, so random credentials meet the same limit.
+		return nil, s.guessFailed(r, errBadToken)
 	}
 	sess, u, err := s.cfg.Sessions.CheckID(r.Context(), claims.SessionID)
 	if err != nil {

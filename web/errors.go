@@ -19,7 +19,7 @@ func statusOf(code string) int {
 		return http.StatusUnprocessableEntity
 	case auth.EInvalidCredentials, auth.EUnauthorized, auth.EInvalidToken, auth.ETokenReused, auth.EMFARequired:
 		return http.StatusUnauthorized
-	case auth.EForbidden, auth.EAccountDisabled:
+	case auth.EForbidden, auth.EAccountDisabled, auth.EEmailNotVerified, auth.EReauthRequired:
 		return http.StatusForbidden
 	case auth.ENotFound:
 		return http.StatusNotFound
@@ -27,6 +27,8 @@ func statusOf(code string) int {
 		return http.StatusConflict
 	case auth.ERateLimited:
 		return http.StatusTooManyRequests
+	case auth.EUnavailable:
+		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
 }
@@ -68,6 +70,12 @@ func (s *Server) writeJSONError(w http.ResponseWriter, r *http.Request, err erro
 	status := statusOf(e.Code)
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="gatehouse"`)
+	}
+	if status == http.StatusTooManyRequests && w.Header().Get("Retry-After") == "" {
+		setRetryAfter(w, err)
+	}
+	if status == http.StatusServiceUnavailable && w.Header().Get("Retry-After") == "" {
+		setUnavailableRetryAfter(w, err)
 	}
 	msg := e.Message
 	if e.Code == auth.EInternal {
@@ -111,6 +119,12 @@ func (s *Server) page(h pageHandler) http.Handler {
 func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) {
 	e := toError(err)
 	s.logError(r, e)
+	if statusOf(e.Code) == http.StatusTooManyRequests && w.Header().Get("Retry-After") == "" {
+		setRetryAfter(w, err)
+	}
+	if statusOf(e.Code) == http.StatusServiceUnavailable && w.Header().Get("Retry-After") == "" {
+		setUnavailableRetryAfter(w, err)
+	}
 	s.render(w, r, statusOf(e.Code), "error.html", errorPage{Title: statusTitle(statusOf(e.Code)), Message: auth.ErrorMessage(e)})
 }
 
@@ -124,6 +138,8 @@ func statusTitle(status int) string {
 		return "Sign-in needed"
 	case http.StatusTooManyRequests:
 		return "Too many attempts"
+	case http.StatusServiceUnavailable:
+		return "Busy for a moment"
 	case http.StatusInternalServerError:
 		return "Something went wrong"
 	}

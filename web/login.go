@@ -15,6 +15,8 @@ type loginPage struct {
 	Remember bool
 	ReturnTo string
 	Error    string
+	// Unverified says the error is an unconfirmed address: offer a new link.
+	Unverified bool
 }
 
 // returnTo is the safe return_to of a request (query or form), or "".
@@ -51,10 +53,11 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) error {
 		return auth.Errorf(auth.EInvalidRequest, "The form could not be read.")
 	}
 	p := loginPage{Login: r.PostForm.Get("login"), Remember: r.PostForm.Get("remember") != "", ReturnTo: s.returnTo(r)}
-	u, err := s.cfg.Accounts.Authenticate(r.Context(), p.Login, r.PostForm.Get("password"))
+	u, err := s.authenticate(w, r, p.Login, r.PostForm.Get("password"))
 	var e *auth.Error
-	if errors.As(err, &e) && (e.Code == auth.EInvalidCredentials || e.Code == auth.EAccountDisabled) {
-		p.Error = e.Message
+	if errors.As(err, &e) && loginRefusal(err) {
+		setRefusalHeaders(w, err)
+		p.Error, p.Unverified = e.Message, e.Code == auth.EEmailNotVerified
 		s.render(w, r, statusOf(e.Code), "login.html", p)
 		return nil
 	}
@@ -64,10 +67,18 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) error {
 	return s.signIn(w, r, u, p.Remember, "password", s.afterLogin(r))
 }
 
-// signIn starts a new session for u and sends the browser on. Any session the
-// browser already had ends first: a sign-in never reuses a session ID, so a
-// cookie planted before sign-in is worthless (session fixation).
+// signIn completes a sign-in whose first factor (method) succeeded: it asks
+// for the second factor when u has one, and otherwise starts a new session
+// and sends the browser on (signin_mfa.go).
 func (s *Server) signIn(w http.ResponseWriter, r *http.Request, u *auth.User, remember bool, method, next string) error {
+	return s.completeBrowserSignIn(w, r, u, signInOptions{Method: method, Remember: remember, Next: next})
+}
+
+// startBrowserSession starts a new session for u and sets its cookies. Any
+// session the browser already had ends first: a sign-in never reuses a
+// session ID, so a cookie planted before sign-in is worthless (session
+// fixation).
+func (s *Server) startBrowserSession(w http.ResponseWriter, r *http.Request, u *auth.User, remember bool, method string) error {
 	if c, err := r.Cookie(SessionCookie); err == nil && c.Value != "" {
 		if old, _, _, err := s.cfg.Sessions.Check(r.Context(), c.Value); err == nil {
 			s.cfg.Sessions.Revoke(r.Context(), old.ID, "replaced by a new sign-in")
@@ -80,11 +91,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request, u *auth.User, re
 		return err
 	}
 	s.setSessionCookie(w, secret, sess)
-	if err := s.setTokenCookie(w, r, u, sess); err != nil {
-		return err
-	}
-	http.Redirect(w, r, next, http.StatusSeeOther)
-	return nil
+	return s.setTokenCookie(w, r, u, sess)
 }
 
 // registerPage is the data of register.html.
@@ -120,14 +127,24 @@ func (s *Server) registerSubmit(w http.ResponseWriter, r *http.Request) error {
 		s.render(w, r, http.StatusUnprocessableEntity, "register.html", p)
 		return nil
 	}
-	u, err := s.cfg.Accounts.Register(r.Context(), reg)
-	if errors.As(err, &e) && (e.Code == auth.EConflict || e.Code == auth.EValidation) {
+	var u *auth.User
+	err = s.checkRegister(r)
+	if err == nil {
+		u, err = s.cfg.Accounts.Register(r.Context(), reg)
+	}
+	if errors.As(err, &e) && (e.Code == auth.EConflict || e.Code == auth.EValidation || e.Code == auth.ERateLimited || e.Code == auth.EUnavailable) {
+		setRefusalHeaders(w, err)
 		p.Fields, p.Error = e.Fields, e.Message
 		s.render(w, r, statusOf(e.Code), "register.html", p)
 		return nil
 	}
 	if err != nil {
 		return err
+	}
+	if s.cfg.Accounts.VerificationRequired() && !u.EmailVerified {
+		// No sign-in until the address is confirmed.
+		s.render(w, r, http.StatusCreated, "mail_request.html", mailRequestPage{Kind: "registered", Email: u.Email, Sent: true})
+		return nil
 	}
 	setFlash(w, flashWelcome)
 	return s.signIn(w, r, u, false, "password", s.afterLogin(r))

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -112,6 +113,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			if route == "" {
 				route = "unmatched"
 			}
+			s.cfg.Metrics.Request(route, cmp.Or(rec.status, http.StatusOK), time.Since(start))
 			s.log.LogAttrs(ctx, slog.LevelInfo, "request",
 				slog.String("request_id", id),
 				slog.String("method", r.Method),
@@ -163,12 +165,13 @@ func noReferrer(next http.Handler) http.Handler {
 	})
 }
 
-// clientIP is the connection's peer address. Forwarding headers are ignored
-// until trusted proxies are configured, because anyone can send them.
+// clientIP is the client's address as text: the connection's peer, or the
+// address trusted proxies forwarded (realIP, in limits.go). Forwarding
+// headers are ignored until trusted proxies are configured, because anyone
+// can send them.
 func (s *Server) clientIP(r *http.Request) string {
-	host := r.RemoteAddr
-	if i := strings.LastIndexByte(host, ':'); i >= 0 {
-		host = host[:i]
+	if a := s.realIP(r); a.IsValid() {
+		return a.String()
 	}
-	return strings.Trim(host, "[]")
+	return r.RemoteAddr
 }

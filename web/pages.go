@@ -11,6 +11,7 @@ import (
 	"path"
 
 	"github.com/gatehouse-dev/gatehouse/auth"
+	"github.com/gatehouse-dev/gatehouse/oauthlogin"
 )
 
 //go:embed ui
@@ -56,7 +57,16 @@ type view struct {
 	Base    string     // path prefix of every Gatehouse link
 	User    *auth.User // the signed-in user, on pages that know one
 	Flash   string     // a one-time notice
-	Page    any
+	// Passkeys says whether passkey ceremonies are on, for the pages that
+	// offer them.
+	Passkeys bool
+	// Mail says whether Gatehouse sends mail (password reset links), and
+	// EmailLogin whether sign-in by email is on, for the pages that offer them.
+	Mail, EmailLogin bool
+	// Providers are the outside providers to offer sign-in buttons for
+	// (oauth.go).
+	Providers []oauthlogin.ProviderInfo
+	Page      any
 }
 
 // render executes a page into a buffer first, so that a template failure
@@ -70,7 +80,8 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	}
 	var buf bytes.Buffer
 	u, _ := UserFrom(r.Context())
-	v := view{Product: s.cfg.ProductName, Logo: s.cfg.LogoURL, Themed: s.cfg.AccentColor != "", Nonce: cspNonce(r.Context()), Base: s.base, User: u, Flash: takeFlash(w, r), Page: data}
+	v := view{Product: s.cfg.ProductName, Logo: s.cfg.LogoURL, Themed: s.cfg.AccentColor != "", Nonce: cspNonce(r.Context()), Base: s.base, User: u, Flash: takeFlash(w, r), Passkeys: s.cfg.Passkeys != nil, Page: data,
+		Mail: s.cfg.Accounts.MailEnabled(), EmailLogin: s.cfg.Accounts.EmailLoginEnabled(), Providers: s.providers()}
 	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
 		s.log.LogAttrs(r.Context(), slog.LevelError, "render page", slog.String("page", name), slog.String("error", err.Error()))
 		http.Error(w, "An internal error occurred.", http.StatusInternalServerError)

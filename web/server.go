@@ -18,13 +18,19 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse/accounts"
 	"github.com/gatehouse-dev/gatehouse/audit"
+	"github.com/gatehouse-dev/gatehouse/internal/metrics"
+	"github.com/gatehouse-dev/gatehouse/oauthlogin"
+	"github.com/gatehouse-dev/gatehouse/passkey"
+	"github.com/gatehouse-dev/gatehouse/ratelimit"
 	"github.com/gatehouse-dev/gatehouse/session"
+	"github.com/gatehouse-dev/gatehouse/totp"
 )
 
 // Pinger reports whether a dependency answers, for /readyz.
@@ -43,6 +49,9 @@ type Config struct {
 	// Tokens signs and verifies access tokens. Default: nil, which turns
 	// token sign-in off and refuses every bearer token.
 	Tokens AccessTokens
+	// Passkeys runs WebAuthn ceremonies. Default: nil, which turns passkeys
+	// off: the pages offer none, and the ceremony endpoints answer 404.
+	Passkeys *passkey.RelyingParty
 	// RefreshTTL is the lifetime of refresh tokens and of the sessions behind
 	// them. Default: 720h.
 	RefreshTTL time.Duration
@@ -69,6 +78,40 @@ type Config struct {
 	AccentColor string
 	// MaxBodyBytes caps request bodies. Default: 64 KiB.
 	MaxBodyBytes int64
+	// DevMail serves the development mailbox at /dev/mail, which lists the
+	// outbox with its links and codes: for development mode only, where no
+	// mail server is set up. Default: false (the page is a 404).
+	DevMail bool
+	// Limits applies the rate limits on sign-ins, registrations, refreshes
+	// and guessed tokens, and issues device tokens (limits.go). Default:
+	// nil, no limits.
+	Limits *ratelimit.Policy
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
+	// believed (limits.go). Default: none; the client is the socket's peer.
+	TrustedProxies []netip.Prefix
+	// Metrics receives request, sign-in and refusal counts. Default: nil,
+	// none.
+	Metrics *metrics.Metrics
+	// ServeMetrics serves Metrics at /metrics on this handler. Default:
+	// false (/metrics is a 404 here; serve it on its own listener).
+	ServeMetrics bool
+	// OAuth runs sign-ins at outside providers (oauth.go). Default: nil,
+	// which turns social sign-in off: no buttons, and /oauth/… is a 404.
+	OAuth *oauthlogin.Login
+	// Sealer seals the OAuth flow cookie (*masterkey.Key implements it).
+	// Required with OAuth.
+	Sealer oauthlogin.Sealer
+	// TOTP is the second factor (signin_mfa.go, totp.go). Default: nil,
+	// which turns two-step verification off: no second step at sign-in,
+	// and /api/mfa/… is a 404.
+	TOTP *totp.Service
+	// MFARequiredRoles are roles whose holders must turn TOTP on before
+	// their sessions reach anything but the set-up (enrollment.go).
+	// Default: none.
+	MFARequiredRoles []string
+	// ReauthWindow is how recent a session's sign-in must be for sensitive
+	// changes (reauth.go). Default: 10 minutes.
+	ReauthWindow time.Duration
 	// Logger receives the request log. Default: slog.Default().
 	Logger *slog.Logger
 }
@@ -104,6 +147,12 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = 64 << 10
+	}
+	if cfg.OAuth != nil && cfg.Sealer == nil {
+		return nil, errors.New("web: OAuth needs a Sealer for its flow cookie")
+	}
+	if cfg.ReauthWindow <= 0 {
+		cfg.ReauthWindow = 10 * time.Minute
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()

@@ -21,6 +21,11 @@ func (s *Server) setTokenCookie(w http.ResponseWriter, r *http.Request, u *auth.
 	if s.cfg.CookieDomain == "" || s.cfg.Tokens == nil {
 		return nil
 	}
+	// None while the user's role requires two-step verification that is
+	// not on (enrollment.go): other backends would trust it.
+	if due, err := s.enrollmentDue(r.Context(), u); err != nil || due {
+		return err
+	}
 	at, exp, err := s.accessToken(r, u, sess)
 	if err != nil {
 		return err
@@ -49,6 +54,9 @@ func (s *Server) sessionRefresh(w http.ResponseWriter, r *http.Request) error {
 	}
 	if u == nil {
 		http.Redirect(w, r, s.loginURL(r), http.StatusSeeOther)
+		return nil
+	}
+	if !s.passEnrollmentGate(w, r, u) { // to the set-up of two-step verification first
 		return nil
 	}
 	if s.cfg.CookieDomain == "" {

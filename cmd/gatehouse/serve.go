@@ -110,8 +110,15 @@ func cmdServe(ctx context.Context, args []string, e *env) error {
 		e.onListen(addr)
 	}
 
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
+	if cfg.Metrics.Listen != "" {
+		msrv, err := serveMetrics(cfg.Metrics.Listen, g.MetricsHandler(), log, errc)
+		if err != nil {
+			return err
+		}
+		defer msrv.Close()
+	}
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)

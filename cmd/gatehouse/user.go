@@ -96,6 +96,9 @@ Subcommands:
   disable USER         Disable a user (sign-in refused)
   enable USER          Enable a user again
   delete USER          Delete a user and everything they own
+  import FILE [--dry-run] [--skip-invalid] [--format csv|jsonl]
+                       Create and update users from a CSV or JSON lines
+                       file (see 'gatehouse users import --help')
 
 Examples:
   echo "$PASSWORD" | gatehouse user create --username alice \
@@ -179,6 +182,8 @@ func cmdUser(ctx context.Context, args []string, e *env) error {
 		return userSetActive(ctx, fs, rest, e, sub == "enable")
 	case "delete":
 		return userDelete(ctx, fs, rest, e)
+	case "import":
+		return userImport(ctx, fs, rest, e)
 	}
 	return &usageError{fmt.Sprintf("unknown user subcommand %q; run 'gatehouse user --help'", sub)}
 }

@@ -222,3 +222,32 @@ func (db *DB) FindUserByHandle(ctx context.Context, handle []byte) (string, erro
 	}
 	return userID, nil
 }
+
+// CreateUserHandle implements auth.PasskeyStore.
+func (db *DB) CreateUserHandle(ctx context.Context, userID string, handle []byte) error {
+	if len(handle) != auth.UserHandleLen {
+		return auth.Errorf(auth.EValidation, "A user handle has %d bytes, not %d.", auth.UserHandleLen, len(handle))
+	}
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		var one int
+		if err := tx.QueryRowContext(ctx, db.q(`SELECT 1 FROM users WHERE id = ?`), userID).Scan(&one); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return errUserNotFound
+			}
+			return err
+		}
+		_, err := tx.ExecContext(ctx, db.q(`INSERT INTO webauthn_users (user_id, handle, created_at) VALUES (?, ?, ?)`),
+			userID, handle, micros(time.Now()))
+		return err
+	})
+	switch {
+	case err == nil:
+		return nil
+	case auth.IsNotFound(err):
+		return err
+	}
+	if _, ok := db.d.UniqueViolation(err); ok {
+		return &auth.Error{Code: auth.EConflict, Message: "The user has a passkey user handle already, or the handle is taken.", Err: err}
+	}
+	return fmt.Errorf("create user handle: %w", err)
+}
