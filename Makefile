@@ -20,7 +20,7 @@ race:
 
 ## bench: every benchmark, each printing its ratio against a reference measured in the same run
 bench:
-	set -o pipefail; $(GO) test -run '^$$' -bench . ./... | grep -E '^(ratio|ok|FAIL|goos|cpu|pkg)'
+	set -o pipefail; $(GO) test -run '^$$' -bench . ./... | grep -E '^(ratio|rows/s|ok|FAIL|goos|cpu|pkg)'
 
 ## lint: vet and formatting
 lint:

@@ -42,9 +42,16 @@ const (
 type redisBus struct {
 	client *redis.Client
 	log    *slog.Logger
+	out    chan session.Invalidation // to publish, in order
 	stop   context.CancelFunc
 	done   sync.WaitGroup
 }
+
+// busQueue bounds the invalidations waiting to be published. A node ends
+// sessions far more slowly than Redis takes messages; the queue fills only
+// while Redis is down, and what it then drops the other nodes do not need
+// (they stop trusting their caches while they cannot hear).
+const busQueue = 1024
 
 // newBus connects the session caches of the nodes sharing cfg.RedisURL. It
 // returns nil without Redis: one node has nobody to tell.
@@ -58,7 +65,7 @@ func newBus(cfg Config, log *slog.Logger) (*redisBus, error) {
 	}
 	opts.DialTimeout, opts.ReadTimeout, opts.WriteTimeout = 500*time.Millisecond, 500*time.Millisecond, 500*time.Millisecond
 	opts.MaxRetries, opts.ContextTimeoutEnabled = 1, true
-	return &redisBus{client: redis.NewClient(opts), log: log}, nil
+	return &redisBus{client: redis.NewClient(opts), log: log, out: make(chan session.Invalidation, busQueue)}, nil
 }
 
 // sessionBus returns b as a session.Bus, or nil (an interface holding no
@@ -70,13 +77,47 @@ func (b *redisBus) sessionBus() session.Bus {
 	return b
 }
 
-// Publish implements session.Bus.
+// Publish implements session.Bus. It queues inv and returns at once, so that
+// ending a session (which is done once the database says so) never waits on
+// Redis; a background goroutine publishes the queue in order.
 func (b *redisBus) Publish(ctx context.Context, inv session.Invalidation) error {
-	data, err := json.Marshal(inv)
-	if err != nil {
-		return err
+	select {
+	case b.out <- inv:
+		return nil
+	default:
+		return errors.New("session invalidation queue full: Redis is not taking messages")
 	}
-	return b.client.Publish(ctx, busChannel, data).Err()
+}
+
+// publish sends the queue to Redis until ctx ends, then what is left.
+func (b *redisBus) publish(ctx context.Context) {
+	send := func(inv session.Invalidation) {
+		data, err := json.Marshal(inv)
+		if err != nil {
+			return
+		}
+		pctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		if err := b.client.Publish(pctx, busChannel, data).Err(); err != nil {
+			b.log.Warn("telling other nodes of a session change failed; they see it within the session cache's lifetime",
+				"error", err, "ttl", sessionCacheTTL)
+		}
+	}
+	for {
+		select {
+		case inv := <-b.out:
+			send(inv)
+		case <-ctx.Done():
+			for {
+				select {
+				case inv := <-b.out:
+					send(inv)
+				default:
+					return
+				}
+			}
+		}
+	}
 }
 
 // start subscribes in the background, feeding m, until close.
@@ -86,10 +127,14 @@ func (b *redisBus) start(m *session.Manager) {
 	}
 	ctx, stop := context.WithCancel(context.Background())
 	b.stop = stop
-	b.done.Add(1)
+	b.done.Add(2)
 	go func() {
 		defer b.done.Done()
 		b.run(ctx, m)
+	}()
+	go func() {
+		defer b.done.Done()
+		b.publish(ctx)
 	}()
 }
 
@@ -137,6 +182,10 @@ func (b *redisBus) subscribe(ctx context.Context, m *session.Manager) error {
 	m.CacheValidUntil(time.Now().Add(busValidFor))
 	b.log.Info("session cache invalidation: subscribed")
 	for {
+		// go-redis's pub/sub calls do not all watch ctx; look ourselves.
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		msg, err := ps.ReceiveTimeout(ctx, busHeartbeat)
 		var ne net.Error
 		switch {

@@ -1,9 +1,9 @@
 // Package accounts is Gatehouse's account service: registering users,
-// checking passwords at sign-in, the first-admin setup link, and the email
-// lifecycle (address verification, password reset, passwordless sign-in,
-// change of address; see email.go) and bulk import (import.go). The web
-// handlers and the command line both go through it, so that one set of rules
-// holds whichever way an account is made.
+// checking passwords at sign-in, the first-admin setup link, the mails of the
+// account lifecycle (address verification, password reset, sign-in by email,
+// change of address; see EmailConfig and RequestPasswordReset) and bulk
+// import (Import). The web handlers and the command line both go through it,
+// so that one set of rules holds whichever way an account is made.
 //
 // Sign-in answers one way for every failure (no user, wrong password, no
 // password set), and spends the same hashing work whether or not the account

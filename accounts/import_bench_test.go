@@ -122,7 +122,7 @@ func BenchmarkImport(b *testing.B) {
 				}
 				rate := float64(n) / elapsed.Seconds()
 				b.ReportMetric(rate, "rows/s")
-				fmt.Printf("import of %d users into %s: %s, %.0f rows/s\n", n, backend.Name, elapsed.Round(time.Millisecond), rate)
+				fmt.Printf("rows/s import into %s: %d users in %s, %.0f rows/s\n", backend.Name, n, elapsed.Round(time.Millisecond), rate)
 
 				for _, s := range samples {
 					u, err := svc.Authenticate(ctx, s.username, s.password)

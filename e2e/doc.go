@@ -24,6 +24,13 @@
 // autofill (TestPasskeySignUp). Passkeys need a host name, so those scenarios
 // run Gatehouse at http://localhost:<port>.
 //
+// Two-step verification: turning TOTP on from the account page with the key
+// read off the page, then signing in with a password and a code computed in
+// the test, and with a recovery code, which works once
+// (TestTOTPEnrolAndSignIn). Sign-in through an OpenID Connect provider on
+// loopback (internal/oidctest) from the sign-in and registration pages'
+// buttons (TestOAuthSignUpAndSignIn).
+//
 // # Running
 //
 // The suite is behind the build tag e2e, so go test ./... neither builds nor

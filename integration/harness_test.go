@@ -141,6 +141,7 @@ func (n *node) stop() {
 	case <-time.After(20 * time.Second):
 		n.cmd.Process.Kill()
 		<-done
+		n.t.Errorf("node %s did not stop within 20s of SIGTERM", n.name)
 	}
 	if n.t.Failed() {
 		n.t.Logf("log of node %s:\n%s", n.name, n.logs.String())

@@ -35,7 +35,10 @@ func (e *testEnv) doJSON(c *http.Client, method, path string, body any, headers 
 // an admin and for an API key with the admin scope, 403 for a key without it.
 func TestAdminAPIAuthorization(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, env *testEnv) {
-		admin, user, _, userID := adminEnv(t, env)
+		admin, user, _, _ := adminEnv(t, env)
+		// The user routes act on a third account, so that revoking its
+		// sessions does not sign out the plain user making requests below.
+		userID := env.mustRegister("target", pw).ID
 		r := env.doJSON(admin, "POST", "/api/admin/api-keys", map[string]any{"name": "ops", "scopes": []string{"admin"}})
 		var created struct{ ID, Key string }
 		json.Unmarshal([]byte(r.body), &created)
@@ -82,7 +85,7 @@ func TestAdminAPIAuthorization(t *testing.T) {
 			}
 		}
 		// The admin's own session works on the reads too.
-		if r := env.do(admin, "GET", "/api/admin/users?per_page=1&page=2&sort=username", nil); r.status != 200 || !strings.Contains(r.body, `"total":2`) || !strings.Contains(r.body, `"page":2`) {
+		if r := env.do(admin, "GET", "/api/admin/users?per_page=1&page=2&sort=username", nil); r.status != 200 || !strings.Contains(r.body, `"total":3`) || !strings.Contains(r.body, `"page":2`) {
 			t.Errorf("GET /api/admin/users page 2 as admin = %d %s", r.status, r.body)
 		}
 		// Credentials in the URL are never accepted.

@@ -136,12 +136,13 @@ func (s *Server) oauthSignIn(w http.ResponseWriter, r *http.Request, claims *oau
 		}
 		switch d.Outcome {
 		case oauthlogin.SignIn:
+			if d.User.Active && s.cfg.Accounts.VerificationRequired() && !d.User.EmailVerified {
+				// As for a password: no sign-in until the address is confirmed.
+				return s.oauthRefused(w, r, next, errConfirmEmailFirst)
+			}
 			u, err := s.cfg.Accounts.IdentitySignIn(ctx, d.User, d.Identity, claims.Email, claims.EmailVerified)
 			if err != nil {
 				return s.oauthRefused(w, r, next, err)
-			}
-			if s.cfg.Accounts.VerificationRequired() && !u.EmailVerified {
-				return s.oauthRefused(w, r, next, errConfirmEmailFirst)
 			}
 			return s.completeBrowserSignIn(w, r, u, signInOptions{Method: method, Next: next})
 

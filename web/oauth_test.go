@@ -545,4 +545,7 @@ func TestOAuthSignInAsksSecondFactor(t *testing.T) {
 // tWriter sends a log to the test's log.
 type tWriter struct{ t *testing.T }
 
-func (w tWriter) Write(p []byte) (int, error) { w.t.Log(strings.TrimSpace(string(p))); return len(p), nil }
+func (w tWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}

@@ -67,11 +67,11 @@ const (
 	pendingAPI     = "api"
 )
 
-var (
-	errPendingExpired = auth.Errorf(auth.EInvalidToken,
-		"This sign-in has expired, or too many codes were wrong. Please sign in again.")
-	errMFARequired = "Enter the code from your authenticator app, or one of your recovery codes."
-)
+var errPendingExpired = auth.Errorf(auth.EInvalidToken,
+	"This sign-in has expired, or too many codes were wrong. Please sign in again.")
+
+// mfaRequiredMessage is the message of a 401 mfa_required.
+const mfaRequiredMessage = "Enter the code from your authenticator app, or one of your recovery codes."
 
 // signInOptions says how a sign-in whose first factor succeeded goes on.
 type signInOptions struct {
@@ -226,7 +226,7 @@ func (s *Server) completeTokenSignIn(w http.ResponseWriter, r *http.Request, u *
 		}
 		w.Header().Set("WWW-Authenticate", `Bearer realm="gatehouse"`)
 		writeJSON(w, statusOf(auth.EMFARequired), mfaRequiredBody{
-			errorBody: errorBody{Error: auth.EMFARequired, Message: errMFARequired}, MFAToken: secret})
+			errorBody: errorBody{Error: auth.EMFARequired, Message: mfaRequiredMessage}, MFAToken: secret})
 		return nil
 	}
 	return s.issueTokenSignIn(w, r, u, o)
