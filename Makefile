@@ -4,7 +4,7 @@ GO ?= go
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 REDIS_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: test test-all race bench lint e2e build
+.PHONY: test test-all race bench lint e2e build integration bench-http
 
 ## test: the unit and store tests (PostgreSQL/Redis runs skip unless their URLs are set)
 test:
@@ -30,6 +30,15 @@ lint:
 ## e2e: the browser suite in headless Chromium (apt-get install -y chromium)
 e2e:
 	$(GO) test -tags e2e -count=1 ./e2e/...
+
+## integration: several gatehouse processes sharing PostgreSQL and Redis, and outages of both
+## (needs PostgreSQL at PG_URL and redis-server on the PATH; starts its own Redis)
+integration:
+	GATEHOUSE_TEST_POSTGRES_URL=$(PG_URL) $(GO) test -tags integration -count=1 -timeout 10m ./integration/...
+
+## bench-http: the HTTP load benchmark on loopback (SQLite, then PostgreSQL + Redis); writes docs/bench-http.svg
+bench-http:
+	GATEHOUSE_TEST_POSTGRES_URL=$(PG_URL) GATEHOUSE_TEST_REDIS_URL=$(REDIS_URL) $(GO) run ./internal/benchhttp -svg docs/bench-http.svg
 
 ## build: the gatehouse binary in ./bin
 build:

@@ -132,7 +132,7 @@ func (s *Service) checkMailLimit(ctx context.Context, address string, ip netip.A
 	res, err := s.cfg.Email.Limits.Mail(ctx, address, ip)
 	if err != nil {
 		// Fail closed: a limiter outage must not become unlimited mail.
-		return auth.Internal(fmt.Errorf("mail rate limit: %w", err))
+		return limiterDown(fmt.Errorf("mail rate limit: %w", err))
 	}
 	if !res.Allowed {
 		return rateLimited(res)

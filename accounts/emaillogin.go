@@ -206,7 +206,7 @@ func (s *Service) EmailLoginWithCode(ctx context.Context, address, code string) 
 	if lim := s.cfg.Email.Limits; lim != nil {
 		res, err := lim.Code(ctx, address)
 		if err != nil {
-			return nil, auth.Internal(fmt.Errorf("code rate limit: %w", err))
+			return nil, limiterDown(fmt.Errorf("code rate limit: %w", err))
 		}
 		if !res.Allowed {
 			return nil, rateLimited(res)
@@ -228,7 +228,7 @@ func (s *Service) EmailLoginWithCode(ctx context.Context, address, code string) 
 		s.cfg.Audit.Record(ctx, auth.EventEmailCodeFailed, "", target, nil)
 		if lim := s.cfg.Email.Limits; lim != nil {
 			if _, err := lim.CodeFailed(ctx, address); err != nil {
-				return nil, auth.Internal(fmt.Errorf("code rate limit: %w", err))
+				return nil, limiterDown(fmt.Errorf("code rate limit: %w", err))
 			}
 		}
 		return nil, errLoginCode

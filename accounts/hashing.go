@@ -3,6 +3,7 @@ package accounts
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/gatehouse-dev/gatehouse/auth"
 	"github.com/gatehouse-dev/gatehouse/hashpool"
@@ -83,3 +84,32 @@ func busy(err error) bool { return errors.Is(err, hashpool.ErrBusy) }
 // ratelimit outside this package, such as the sign-in limits of the web
 // layer.
 func RateLimited(res ratelimit.Result) error { return rateLimited(res) }
+
+// limiterRetry is how long a client refused because the rate limiter did
+// not answer is asked to wait: long enough for a Redis failover.
+const limiterRetry = 5 * time.Second
+
+// retryLater is an EUnavailable error with the wait for Retry-After.
+type retryLater struct {
+	err   *auth.Error
+	after time.Duration
+}
+
+func (e *retryLater) Error() string { return e.err.Error() }
+
+// Unwrap returns the *auth.Error, so that auth.ErrorCode sees EUnavailable.
+func (e *retryLater) Unwrap() error { return e.err }
+
+// RetryAfterSeconds is the wait in whole seconds, at least 1.
+func (e *retryLater) RetryAfterSeconds() int {
+	return max(int((e.after+time.Second-1)/time.Second), 1)
+}
+
+// limiterDown is the error of a request whose rate limit could not be
+// checked because the limiter's store (Redis) did not answer: refused with
+// 503 and Retry-After, never let through unlimited and never a 500, since
+// it says nothing is wrong with Gatehouse itself.
+func limiterDown(err error) error {
+	return &retryLater{err: &auth.Error{Code: auth.EUnavailable,
+		Message: "This is briefly unavailable. Try again in a few seconds.", Err: err}, after: limiterRetry}
+}

@@ -126,7 +126,7 @@ func (c *sessionCache) put(gen uint64, s *auth.Session, u *auth.User) {
 	e.user.Roles = slices.Clone(u.Roles)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if false && c.gen.Load() != gen {
+	if c.gen.Load() != gen {
 		return
 	}
 	if len(c.byID) >= maxCached {

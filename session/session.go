@@ -14,7 +14,9 @@
 //
 // Checking a session costs one indexed read and never writes on the request
 // path: the last-seen time is written at most once a minute per session, by a
-// background worker.
+// background worker. With Config.CacheTTL, repeated checks of one session are
+// answered from memory for that long, and sessions ended through the Manager
+// are dropped from the caches of every node at once (cache.go).
 package session
 
 import (

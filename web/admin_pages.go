@@ -77,7 +77,7 @@ type navLink struct {
 
 func adminNav(current string) []navLink {
 	links := []navLink{{"/admin", "Dashboard", false}, {"/admin/users", "Users", false},
-		{"/admin/audit", "Audit log", false}, {"/admin/api-keys", "API keys", false}}
+		{"/admin/audit", "Audit log", false}, {"/admin/api-keys", "API keys", false}, {"/admin/sdk", "SDK", false}}
 	for i := range links {
 		links[i].Current = links[i].Path == current
 	}

@@ -42,6 +42,9 @@ func (s *Server) routes() (http.Handler, error) {
 	// Assets, embedded in the binary.
 	mux.Handle("GET /static/", http.StripPrefix("/static/", cacheable(http.FileServerFS(static))))
 	mux.HandleFunc("GET /theme.css", s.theme)
+	// The sign-in SDK (sdk.go), by name and pinned by content hash.
+	mux.HandleFunc("GET /sdk/{file}", s.sdkFile)
+	mux.HandleFunc("GET /sdk/{version}/{file}", s.sdkFile)
 
 	// First-start setup of the first admin account.
 	mux.Handle("GET /setup/{token}", noReferrer(s.page(s.setupForm)))
@@ -75,13 +78,14 @@ func (s *Server) routes() (http.Handler, error) {
 	mux.Handle("POST /admin/users/{id}/delete", s.adminPage(s.adminDeleteUser))
 	mux.Handle("GET /admin/audit", s.adminPage(s.adminAudit))
 	mux.Handle("GET /admin/api-keys", s.adminPage(s.adminAPIKeys))
+	mux.Handle("GET /admin/sdk", s.adminPage(s.adminSDK))
 	mux.Handle("POST /admin/api-keys", s.adminPage(s.adminCreateAPIKey))
 	mux.Handle("POST /admin/api-keys/{id}/revoke", s.adminPage(s.adminRevokeAPIKey))
 
 	// JSON API.
 	mux.Handle("POST /api/auth/register", s.api(s.apiRegister))
-	mux.Handle("POST /api/auth/login", s.api(s.apiLogin))
-	mux.Handle("POST /api/auth/refresh", s.api(s.apiRefresh))
+	mux.Handle("POST /api/auth/login", s.refreshCookie(false, s.api(s.apiLogin)))
+	mux.Handle("POST /api/auth/refresh", s.refreshCookie(true, s.api(s.apiRefresh)))
 	mux.Handle("GET /api/auth/revocations", s.api(s.apiRevocations))
 	mux.Handle("POST /api/introspect", s.api(s.apiIntrospect))
 	mux.HandleFunc("GET /.well-known/jwks.json", s.jwks)
@@ -95,14 +99,14 @@ func (s *Server) routes() (http.Handler, error) {
 	mux.Handle("POST /api/passkeys/register/begin", s.apiAuth(s.apiPasskeyRegisterBegin))
 	mux.Handle("POST /api/passkeys/register/finish", s.apiAuth(s.apiPasskeyRegisterFinish))
 	mux.Handle("POST /api/passkeys/login/begin", s.api(s.apiPasskeyLoginBegin))
-	mux.Handle("POST /api/passkeys/login/finish", s.api(s.apiPasskeyLoginFinish))
+	mux.Handle("POST /api/passkeys/login/finish", s.refreshCookie(false, s.api(s.apiPasskeyLoginFinish)))
 	mux.Handle("POST /api/passkeys/signup/begin", s.api(s.apiPasskeySignUpBegin))
 	mux.Handle("POST /api/passkeys/signup/finish", s.api(s.apiPasskeySignUpFinish))
 	mux.Handle("GET /api/passkeys", s.apiAuth(s.apiPasskeys))
 	mux.Handle("PATCH /api/passkeys/{id}", s.apiAuth(s.apiRenamePasskey))
 	mux.Handle("DELETE /api/passkeys/{id}", s.apiAuth(s.apiDeletePasskey))
-	mux.Handle("POST /api/auth/logout", enrollmentExempt(s.apiAuth(s.apiLogout)))
-	mux.Handle("POST /api/auth/logout-all", enrollmentExempt(s.apiAuth(s.apiLogoutAll)))
+	mux.Handle("POST /api/auth/logout", enrollmentExempt(s.clearRefreshCookie(s.apiAuth(s.apiLogout))))
+	mux.Handle("POST /api/auth/logout-all", enrollmentExempt(s.clearRefreshCookie(s.apiAuth(s.apiLogoutAll))))
 
 	// Admin JSON API: an admin's session or token, or an API key with the admin scope.
 	mux.Handle("GET /api/admin/users", s.adminAuth(s.apiAdminUsers))
@@ -139,7 +143,7 @@ func (s *Server) routes() (http.Handler, error) {
 	mux.Handle("POST /api/auth/verify-email/confirm", s.api(s.apiVerifyEmailConfirm))
 	mux.Handle("POST /api/auth/verify-email/resend", s.api(s.apiVerifyEmailResend))
 	mux.Handle("POST /api/auth/email-login", s.api(s.apiEmailLogin))
-	mux.Handle("POST /api/auth/email-login/confirm", s.api(s.apiEmailLoginConfirm))
+	mux.Handle("POST /api/auth/email-login/confirm", s.refreshCookie(false, s.api(s.apiEmailLoginConfirm)))
 	mux.Handle("POST /api/auth/email", s.apiAuth(s.apiChangeEmail))
 
 	// Sign-in through outside providers (oauth.go); the callback's URL
@@ -159,7 +163,7 @@ func (s *Server) routes() (http.Handler, error) {
 	// (enrollment.go).
 	mux.Handle("GET /login/mfa", s.page(s.loginMFAForm))
 	mux.Handle("POST /login/mfa", s.page(s.loginMFASubmit))
-	mux.Handle("POST /api/auth/login/mfa", s.api(s.apiLoginMFA))
+	mux.Handle("POST /api/auth/login/mfa", s.refreshCookie(false, s.api(s.apiLoginMFA)))
 	mux.Handle("GET /account/mfa", enrollmentExempt(s.RequireLogin(s.page(s.mfaForm))))
 	mux.Handle("POST /account/mfa/totp/setup", enrollmentExempt(s.RequireLogin(s.page(s.mfaSetupSubmit))))
 	mux.Handle("POST /account/mfa/totp/confirm", enrollmentExempt(s.RequireLogin(s.page(s.mfaConfirmSubmit))))
@@ -184,7 +188,7 @@ func (s *Server) routes() (http.Handler, error) {
 		}
 	}
 	cop.SetDenyHandler(http.HandlerFunc(s.crossOriginDenied))
-	return s.observe(s.secure(crossOriginCheck(cop, recordRoute(mux.ServeMux)))), nil
+	return s.observe(s.secure(s.cors(crossOriginCheck(cop, recordRoute(mux.ServeMux))))), nil
 }
 
 // crossOriginCheck refuses state-changing cross-origin requests that a

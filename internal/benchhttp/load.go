@@ -32,8 +32,8 @@ type result struct {
 	ok, other   int64
 	elapsed     time.Duration
 	connections int
-	p50, p99  time.Duration
-	statuses  map[int]int64
+	p50, p99    time.Duration
+	statuses    map[int]int64
 }
 
 // rate is successful requests per second.

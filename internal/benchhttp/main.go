@@ -21,6 +21,7 @@ package main
 import (
 	"bytes"
 	"cmp"
+	"io"
 	"context"
 	"crypto/rand"
 	"database/sql"
@@ -150,6 +151,7 @@ type report struct {
 	workers, queue         int
 	loginConns, floodConns int
 	rssMiB, peakMiB        float64
+	heap                   string // the Go heap's figures from /metrics
 }
 
 const secretKey = "bench-http-secret-key-0123456789abcdef"
@@ -205,7 +207,8 @@ func benchmark(o options, name string, postgres bool) (*report, error) {
 	// Gatehouse, the ceiling (a) and the backend (d) each run in a process
 	// of their own, as in production; this process only generates load.
 	env := []string{"GATEHOUSE_DATABASE_URL=" + cfg.DatabaseURL, "GATEHOUSE_REDIS_URL=" + cfg.RedisURL,
-		"GATEHOUSE_SECRET_KEY=" + secretKey, "GATEHOUSE_DATA_DIR=" + tmp, "GATEHOUSE_LOG_LEVEL=error", "GATEHOUSE_LOG_FORMAT=text"}
+		"GATEHOUSE_SECRET_KEY=" + secretKey, "GATEHOUSE_DATA_DIR=" + tmp, "GATEHOUSE_LOG_LEVEL=error", "GATEHOUSE_LOG_FORMAT=text",
+		"GATEHOUSE_METRICS_ENABLED=true"}
 	gh, err := startChild("gatehouse", env, o.childProfile)
 	if err != nil {
 		return nil, err
@@ -313,6 +316,7 @@ func benchmark(o options, name string, postgres bool) (*report, error) {
 	}, func(ref, sub result) float64 { return ratio(float64(sub.p99), float64(ref.p99)) })
 
 	rep.rssMiB, rep.peakMiB = gh.memory()
+	rep.heap = scrapeHeap(base)
 	return rep, nil
 }
 
@@ -451,6 +455,26 @@ func memory(pid int) (rss, peak float64) {
 		}
 	}
 	return rss, peak
+}
+
+// scrapeHeap reads the Go heap's size from Gatehouse's /metrics.
+func scrapeHeap(base string) string {
+	resp, err := newClient().Get(base + "/metrics")
+	if err != nil {
+		return ""
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var out []string
+	for _, line := range strings.Split(string(b), "\n") {
+		for _, name := range []string{"go_memstats_heap_inuse_bytes", "go_memstats_heap_sys_bytes", "go_memstats_next_gc_bytes", "go_memstats_sys_bytes"} {
+			if v, ok := strings.CutPrefix(line, name+" "); ok {
+				x, _ := strconv.ParseFloat(v, 64)
+				out = append(out, fmt.Sprintf("%s %.0f MiB", strings.TrimSuffix(strings.TrimPrefix(name, "go_memstats_"), "_bytes"), x/(1<<20)))
+			}
+		}
+	}
+	return strings.Join(out, ", ")
 }
 
 // cpuModel names the processor, from /proc/cpuinfo.

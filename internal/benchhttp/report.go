@@ -11,9 +11,9 @@ import (
 
 // check is one target: a measured ratio and the bound it must keep.
 type check struct {
-	label string
-	value float64
-	bound float64
+	label  string
+	value  float64
+	bound  float64
 	atMost bool // the value must be at most bound (else at least)
 }
 
@@ -98,7 +98,7 @@ func (r *report) print(w io.Writer) {
 	if n := r.b.sub.other + r.c.sub.other + r.d.sub.other + r.bFlood.sub.other; n > 0 {
 		fmt.Fprintf(w, "Unexpected answers in (b)–(d), (f): %d.\n", n)
 	}
-	fmt.Fprintf(w, "Resident memory after the run: %.0f MiB (peak %.0f MiB), load generator included.\n\n", r.rssMiB, r.peakMiB)
+	fmt.Fprintf(w, "Gatehouse's resident memory after the run: %.0f MiB, peak %.0f MiB (Go: %s).\n\n", r.rssMiB, r.peakMiB, r.heap)
 	fmt.Fprintf(w, "| target | measured | bound | met |\n|---|---|---|---|\n")
 	for _, c := range r.checks() {
 		fmt.Fprintf(w, "| %s | %.3f | %s | %s |\n", c.label, c.value, c.target(), yes(c.met()))
