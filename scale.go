@@ -40,7 +40,7 @@ type hashing struct {
 // many workers as cores (hash_workers), a short queue (hash_queue), and
 // beyond that an immediate 503.
 //
-// The hashes run on threads of the lowest CPU priority (hashpool.Threads),
+// The hashes run on threads of a low CPU priority (hashpool.Threads),
 // and on Linux GOMAXPROCS is raised by the number of workers, so that the
 // Go runtime has a P free for requests even while every worker hashes, and
 // the kernel runs those requests ahead of the hashes. An idle server still

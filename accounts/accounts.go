@@ -39,7 +39,8 @@ type Config struct {
 	DefaultRoles []string
 	// MinPasswordLength counts characters (code points). Default: 8.
 	MinPasswordLength int
-	// MaxPasswordLength counts characters. Default: 256.
+	// MaxPasswordLength counts characters; New refuses less than 64 (NIST
+	// SP 800-63B). Default: 256.
 	MaxPasswordLength int
 	// MaxPasswordBytes bounds the hashing work one request can cause: longer
 	// passwords are refused before any hashing. Default: 1024 (password.MaxBytes).

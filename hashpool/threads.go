@@ -6,9 +6,16 @@ import (
 )
 
 // Threads runs functions on a fixed set of dedicated OS threads that run at
-// the lowest CPU priority the operating system offers (nice 19 on Linux),
-// so that the kernel gives the CPU to every other thread of the process
-// first, and to password hashing whatever is left.
+// a lower CPU priority (nice 5 on Linux), so that the kernel favours the
+// other threads of the process (a request thread gets about three quarters
+// of a core against one hashing thread, and runs at once when it wakes),
+// and gives password hashing the rest.
+//
+// Not the lowest priority (19): the Go runtime must now and then run on
+// these threads too (to preempt a hash, scan its stack for the garbage
+// collector), and on a machine busy with other processes a thread at 19
+// would wait so long that garbage collection stalls and memory grows; and
+// sign-ins would crawl whenever anything else on the machine is busy.
 //
 // A [Pool] bounds how many hashes run at once, but a hash that runs holds a
 // core for tens of milliseconds, and Go's scheduler takes it back only every

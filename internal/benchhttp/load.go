@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -25,6 +26,10 @@ type phase struct {
 	maxRequests int64
 	next        request
 	ok          int // the status that counts as a success
+	// politely makes a connection that is refused with Retry-After (429,
+	// 503) wait that long before its next request, as the HTTP contract
+	// asks clients to.
+	politely bool
 }
 
 // result is what a phase measured. Latencies are of successful requests.
@@ -66,15 +71,20 @@ func newClient() *http.Client {
 	}
 }
 
-// do sends one request and reads the whole answer.
-func do(c *http.Client, req *http.Request) (int, error) {
+// do sends one request and reads the whole answer. It returns the status
+// and the Retry-After of a refusal.
+func do(c *http.Client, req *http.Request) (int, time.Duration, error) {
 	resp, err := c.Do(req)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
-	return resp.StatusCode, nil
+	wait := time.Duration(0)
+	if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s > 0 {
+		wait = time.Duration(s) * time.Second
+	}
+	return resp.StatusCode, wait, nil
 }
 
 // run drives a phase until its time is up or its request budget is spent,
@@ -111,8 +121,11 @@ func run(p phase) result {
 				var good, bad int64
 				for time.Now().Before(deadline) && (p.maxRequests == 0 || sent.Add(1) <= p.maxRequests) {
 					t0 := time.Now()
-					code, err := do(c, p.next())
+					code, wait, err := do(c, p.next())
 					d := time.Since(t0)
+					if p.politely && wait > 0 {
+						time.Sleep(min(wait, time.Until(deadline)))
+					}
 					st[code]++
 					if err == nil && code == p.ok {
 						good++

@@ -68,6 +68,9 @@ func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float
 
 // medianA is the median of the (a) runs, for the table's first row.
 func (r *report) medianA() result {
+	if len(r.a) == 0 {
+		return result{}
+	}
 	as := slices.Clone(r.a)
 	slices.SortFunc(as, func(x, y result) int { return cmp.Compare(x.rate(), y.rate()) })
 	return as[len(as)/2]
@@ -91,10 +94,10 @@ func (r *report) print(w io.Writer) {
 		r.logins.sub.connections, r.logins.sub.rate(), ms(r.logins.sub.p50), ms(r.logins.sub.p99), ratio(r.logins.sub.rate(), a.rate()))
 	fmt.Fprintf(w, "| (f) (b) during a sign-in flood | %d | %.0f | %s | %s | | %.3f |\n",
 		r.bFlood.sub.connections, r.bFlood.sub.rate(), ms(r.bFlood.sub.p50), ms(r.bFlood.sub.p99), ratio(r.bFlood.sub.rate(), a.rate()))
-	fmt.Fprintf(w, "\n(e): raw argon2id with the same parameters on %d goroutines, in the same round: %.1f hashes/s; sign-ins %.1f/s. "+
+	fmt.Fprintf(w, "\n(e): raw argon2id with the same parameters on %d threads of the hash workers' priority, in the same round: %.1f hashes/s; sign-ins %.1f/s. "+
 		"Hash pool: %d workers, queue %d.\n", r.logins.ref.connections, r.logins.ref.rate(), r.logins.sub.rate(), r.workers, r.queue)
-	fmt.Fprintf(w, "(f): (b) alone in the same round: %.0f req/s, p99 %s. The flood: %d connections signing in with the right password, "+
-		"%.1f sign-ins/s, and %d refused at once with 503.\n", r.bFlood.ref.rate(), ms(r.bFlood.ref.p99), r.floodConns, r.flood.rate(), r.flood.statuses[503])
+	fmt.Fprintf(w, "(f): (b) alone in the same round: %.0f req/s, p99 %s. The flood: %d connections signing in with the right password "+
+		"(twice what the pool holds; a refused one waits its Retry-After): %.1f sign-ins/s, %d refused at once with 503.\n", r.bFlood.ref.rate(), ms(r.bFlood.ref.p99), r.floodConns, r.flood.rate(), r.flood.statuses[503])
 	if n := r.b.sub.other + r.c.sub.other + r.d.sub.other + r.bFlood.sub.other; n > 0 {
 		fmt.Fprintf(w, "Unexpected answers in (b)–(d), (f): %d.\n", n)
 	}

@@ -6,28 +6,28 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
-	"runtime/pprof"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
-	"github.com/gatehouse-dev/gatehouse"
 	"github.com/gatehouse-dev/gatehouse/client"
-	"github.com/gatehouse-dev/gatehouse/config"
 )
 
-// The measured servers run in processes of their own, started from this
-// same binary with -serve: Gatehouse as `gatehouse serve` runs it, a bare
-// handler (the ceiling), and a backend behind the client middleware. Each
-// listens on a loopback port, prints "listening ADDR", and serves until its
-// standard input closes, so that none outlives the benchmark.
+// The measured servers run in processes of their own: Gatehouse is the
+// gatehouse binary, built for the run and started with `gatehouse serve`
+// exactly as a deployment starts it; the bare handler (the ceiling) and the
+// backend behind the client middleware are this same binary, started with
+// -serve. Each listens on a loopback port and serves until told to stop (a
+// closed standard input, or SIGTERM for gatehouse serve), so that none
+// outlives the benchmark.
 
 // serveChild runs one measured server until standard input closes.
-func serveChild(mode, cpuprofile string) error {
+func serveChild(mode string) error {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
@@ -53,29 +53,8 @@ func serveChild(mode, cpuprofile string) error {
 			w.Header().Set("Content-Type", "application/json")
 			fmt.Fprintf(w, `{"user":{"id":%q}}`, claims.Subject)
 		}))
-	case "gatehouse":
-		cfg, err := config.Load("", os.LookupEnv, nil)
-		if err != nil {
-			return err
-		}
-		cfg.Listen, cfg.PublicURL = addr, "http://"+addr
-		log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
-		g, err := gatehouse.New(*cfg, gatehouse.WithLogger(log))
-		if err != nil {
-			return err
-		}
-		closer = func() { g.Close() }
-		h = g.Handler()
 	default:
 		return fmt.Errorf("unknown server %q", mode)
-	}
-	if cpuprofile != "" {
-		f, err := os.Create(cpuprofile)
-		if err != nil {
-			return err
-		}
-		pprof.StartCPUProfile(f)
-		defer pprof.StopCPUProfile()
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
 	go srv.Serve(ln)
@@ -91,17 +70,17 @@ func serveChild(mode, cpuprofile string) error {
 // child is a measured server's process.
 type child struct {
 	cmd   *exec.Cmd
-	stdin io.WriteCloser
+	stdin io.WriteCloser // nil for gatehouse serve, which stops on SIGTERM
 	addr  string
 }
 
 // startChild starts a measured server and waits until it listens.
-func startChild(mode string, env []string, cpuprofile string) (*child, error) {
+func startChild(mode string, env []string) (*child, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(self, "-serve", mode, "-gatehouse-cpuprofile", cpuprofile)
+	cmd := exec.Command(self, "-serve", mode)
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
@@ -142,7 +121,11 @@ func startChild(mode string, env []string, cpuprofile string) (*child, error) {
 
 // stop asks the server to stop and waits for it, killing it after a while.
 func (c *child) stop() {
-	c.stdin.Close()
+	if c.stdin != nil {
+		c.stdin.Close()
+	} else {
+		c.cmd.Process.Signal(syscall.SIGTERM)
+	}
 	done := make(chan struct{})
 	go func() { c.cmd.Wait(); close(done) }()
 	select {
@@ -150,6 +133,50 @@ func (c *child) stop() {
 	case <-time.After(30 * time.Second):
 		c.cmd.Process.Kill()
 		<-done
+	}
+}
+
+// buildGatehouse builds the gatehouse command into dir.
+func buildGatehouse(dir string) (string, error) {
+	bin := filepath.Join(dir, "gatehouse")
+	cmd := exec.Command("go", "build", "-o", bin, "github.com/gatehouse-dev/gatehouse/cmd/gatehouse")
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("build gatehouse: %w", err)
+	}
+	return bin, nil
+}
+
+// startGatehouse runs `gatehouse serve` on a free loopback port, with env
+// added to this process's environment, and waits until it answers.
+func startGatehouse(bin string, env []string) (*child, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	cmd := exec.Command(bin, "serve")
+	cmd.Env = append(append(os.Environ(), env...), "GATEHOUSE_LISTEN="+addr, "GATEHOUSE_PUBLIC_URL=http://"+addr)
+	cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	c := &child{cmd: cmd, addr: addr}
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		resp, err := newClient().Get("http://" + addr + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return c, nil
+			}
+		}
+		if time.Now().After(deadline) {
+			c.stop()
+			return nil, errors.New("gatehouse serve did not answer within 2 minutes")
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 
