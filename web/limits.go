@@ -205,6 +205,8 @@ func (s *Server) countSignIn(method string, err error) {
 		}
 	case auth.ERateLimited:
 		s.cfg.Metrics.SignIn(method, metrics.RateLimited)
+	case auth.EMFARequired:
+		s.cfg.Metrics.SignIn(method, metrics.SecondFactorDue)
 	default:
 		s.cfg.Metrics.SignIn(method, metrics.Failure)
 	}

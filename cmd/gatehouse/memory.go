@@ -14,21 +14,24 @@ import (
 const memoryBase = 16 << 20
 
 // setMemoryLimit gives the Go runtime a soft memory limit sized to the
-// server, unless GOMEMLIMIT already set one: the base, plus room for two
-// argon2id hashes per hash worker. Each hash allocates its memory cost
-// afresh (19 MiB by default), so a flood of sign-ins produces garbage at the
-// rate of the hash pool; without a limit the heap may grow to twice what
-// the hashes in flight hold before the collector runs. Under the limit it
-// runs earlier, which costs little here: the hash blocks hold no pointers,
-// so marking them is nearly free.
+// server, unless GOMEMLIMIT is set (to a limit, or to off): the base, plus
+// room for two argon2id hashes per hash worker. Each hash allocates its
+// memory cost afresh (19 MiB by default), so a flood of sign-ins produces
+// garbage at the rate of the hash pool, and without a limit the heap grows
+// to about twice what the hashes in flight hold before the collector runs:
+// some 170 MB resident with the defaults. Under the limit the process stays
+// near 140 MB; the price is more frequent collection, and pages handed back
+// to the kernel and faulted in again, which costs sign-in throughput (about
+// a tenth on two cores; docs/benchmarks.md). Operators with memory to spare
+// set GOMEMLIMIT higher, or off.
 //
 // It is a soft limit: a server that truly needs more gets more, at the
 // cost of more frequent collection. The previous limit is put back when
 // serve returns, for the tests that run serve in their own process.
-func setMemoryLimit(cfg *config.Config, log *slog.Logger) (restore func()) {
+func setMemoryLimit(cfg *config.Config, lookupEnv func(string) (string, bool), log *slog.Logger) (restore func()) {
 	prev := debug.SetMemoryLimit(-1)
-	if prev != math.MaxInt64 {
-		return func() {} // the operator's GOMEMLIMIT
+	if _, set := lookupEnv("GOMEMLIMIT"); set || prev != math.MaxInt64 {
+		return func() {} // the operator's choice
 	}
 	workers := cfg.Password.HashWorkers
 	if workers <= 0 {

@@ -77,7 +77,7 @@ func cmdServe(ctx context.Context, args []string, e *env) error {
 		return err
 	}
 	log := newLogger(cfg, e.stderr)
-	defer setMemoryLimit(cfg, log)() // memory.go
+	defer setMemoryLimit(cfg, e.lookupEnv, log)() // memory.go
 	g, err := gatehouse.New(*cfg, gatehouse.WithLogger(log))
 	if err != nil {
 		return err

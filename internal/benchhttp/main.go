@@ -165,6 +165,7 @@ type report struct {
 	loginConns, floodConns int
 	rssMiB, peakMiB        float64
 	heap                   string // the Go heap's figures from /metrics
+	loadBefore, loadAfter  string // the machine's load average: other work shares it
 }
 
 const secretKey = "bench-http-secret-key-0123456789abcdef"
@@ -174,7 +175,8 @@ const signerPassword = "correct horse battery staple"
 
 func benchmark(o options, name string, postgres bool) (*report, error) {
 	ctx := context.Background()
-	rep := &report{name: name, users: o.users, sessions: o.sessions}
+	rep := &report{name: name, users: o.users, sessions: o.sessions, loadBefore: loadAverage()}
+	defer func() { rep.loadAfter = loadAverage() }()
 	tmp, err := os.MkdirTemp("", "gatehouse-bench-")
 	if err != nil {
 		return nil, err
@@ -505,6 +507,15 @@ func scrapeHeap(base string) string {
 		}
 	}
 	return strings.Join(out, ", ")
+}
+
+// loadAverage is the machine's one-minute load average, from /proc/loadavg.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	return strings.Fields(string(b))[0]
 }
 
 // cpuModel names the processor, from /proc/cpuinfo.

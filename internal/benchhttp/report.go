@@ -101,7 +101,8 @@ func (r *report) print(w io.Writer) {
 	if n := r.b.sub.other + r.c.sub.other + r.d.sub.other + r.bFlood.sub.other; n > 0 {
 		fmt.Fprintf(w, "Unexpected answers in (b)–(d), (f): %d.\n", n)
 	}
-	fmt.Fprintf(w, "Gatehouse's resident memory after the run: %.0f MiB, peak %.0f MiB (Go: %s).\n\n", r.rssMiB, r.peakMiB, r.heap)
+	fmt.Fprintf(w, "Gatehouse's resident memory after the run: %.0f MiB, peak %.0f MiB (Go: %s).\n", r.rssMiB, r.peakMiB, r.heap)
+	fmt.Fprintf(w, "Load average of the machine: %s before this store's run, %s after (2 cores; other jobs share them).\n\n", r.loadBefore, r.loadAfter)
 	fmt.Fprintf(w, "| target | measured | bound | met |\n|---|---|---|---|\n")
 	for _, c := range r.checks() {
 		fmt.Fprintf(w, "| %s | %.3f | %s | %s |\n", c.label, c.value, c.target(), yes(c.met()))

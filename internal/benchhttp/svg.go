@@ -74,7 +74,11 @@ func chart(runs []*report) []byte {
 			}
 			fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%.1f" height="%d" fill="%s" stroke="%s" stroke-width="2"/>`+"\n",
 				left, y+ri*barH+1, x(v)-left, barH-2, fill, colours[ri%len(colours)])
-			fmt.Fprintf(&b, `<text x="%.1f" y="%d" fill="#222">%.2f</text>`+"\n", math.Min(x(v), float64(width-right))+4, y+ri*barH+barH-4, c.value)
+			value := fmt.Sprintf("%.2f", c.value)
+			if c.bound > 10 {
+				value = fmt.Sprintf("%.0f MiB", c.value)
+			}
+			fmt.Fprintf(&b, `<text x="%.1f" y="%d" fill="#222">%s</text>`+"\n", math.Max(x(v), x(bound))+6, y+ri*barH+barH-4, value)
 			fmt.Fprintf(&b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#000" stroke-width="2" stroke-dasharray="3 2"/>`+"\n",
 				x(bound), y+ri*barH-1, x(bound), y+ri*barH+barH+1)
 		}
