@@ -171,15 +171,11 @@ func (s *Service) UnlinkIdentity(ctx context.Context, userID, id string) error {
 		if err := tx.Lock(ctx, SignInMethodsLock(userID)); err != nil {
 			return err
 		}
-		u, err := tx.FindUserByID(ctx, userID)
+		m, err := findSignInMethods(ctx, tx, userID)
 		if err != nil {
 			return err
 		}
-		list, err := tx.FindUserIdentities(ctx, userID)
-		if err != nil {
-			return err
-		}
-		for _, i := range list {
+		for _, i := range m.identities {
 			if i.ID == id {
 				removed = i
 			}
@@ -187,14 +183,8 @@ func (s *Service) UnlinkIdentity(ctx context.Context, userID, id string) error {
 		if removed == nil {
 			return errNoIdentity
 		}
-		if !u.HasPassword() && len(list) == 1 {
-			passkeys, err := tx.FindPasskeysByUser(ctx, userID)
-			if err != nil {
-				return err
-			}
-			if len(passkeys) == 0 {
-				return ErrLastIdentity
-			}
+		if m.last() {
+			return ErrLastIdentity
 		}
 		if err := tx.DeleteIdentity(ctx, userID, id); err != nil {
 			if auth.IsNotFound(err) {

@@ -218,6 +218,37 @@ var ErrLastSignInMethod = &auth.Error{Code: auth.EConflict,
 // that two removals at once cannot together take an account's last one.
 func SignInMethodsLock(userID string) string { return "sign-in-methods:" + userID }
 
+// signInMethods are the ways a user signs in that can be removed one by one.
+type signInMethods struct {
+	user       *auth.User
+	passkeys   []*auth.Passkey
+	identities []*auth.Identity
+}
+
+// findSignInMethods reads a user's ways to sign in. Call it inside InTx,
+// under SignInMethodsLock, before removing one of them.
+func findSignInMethods(ctx context.Context, tx auth.Store, userID string) (*signInMethods, error) {
+	u, err := tx.FindUserByID(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	passkeys, err := tx.FindPasskeysByUser(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	identities, err := tx.FindUserIdentities(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	return &signInMethods{user: u, passkeys: passkeys, identities: identities}, nil
+}
+
+// last reports whether exactly one way to sign in is left: no password and
+// a single passkey or linked account, which must not be removed.
+func (m *signInMethods) last() bool {
+	return !m.user.HasPassword() && len(m.passkeys)+len(m.identities) == 1
+}
+
 // RemovePasskey deletes one of the user's passkeys, unless it is the
 // account's last way to sign in: no password, no other passkey and no linked
 // account (ErrLastSignInMethod). The check and the delete run in one
@@ -228,15 +259,11 @@ func (s *Service) RemovePasskey(ctx context.Context, userID, id string) error {
 		if err := tx.Lock(ctx, SignInMethodsLock(userID)); err != nil {
 			return err
 		}
-		u, err := tx.FindUserByID(ctx, userID)
+		m, err := findSignInMethods(ctx, tx, userID)
 		if err != nil {
 			return err
 		}
-		list, err := tx.FindPasskeysByUser(ctx, userID)
-		if err != nil {
-			return err
-		}
-		for _, p := range list {
+		for _, p := range m.passkeys {
 			if p.ID == id {
 				removed = p
 			}
@@ -244,14 +271,8 @@ func (s *Service) RemovePasskey(ctx context.Context, userID, id string) error {
 		if removed == nil {
 			return errNoPasskey
 		}
-		if !u.HasPassword() && len(list) == 1 {
-			identities, err := tx.FindUserIdentities(ctx, userID)
-			if err != nil {
-				return err
-			}
-			if len(identities) == 0 {
-				return ErrLastSignInMethod
-			}
+		if m.last() {
+			return ErrLastSignInMethod
 		}
 		return tx.DeletePasskey(ctx, userID, id)
 	})
