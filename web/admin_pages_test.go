@@ -1,12 +1,9 @@
 package web
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -15,53 +12,16 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/gatehouse-dev/gatehouse/accounts"
-	"github.com/gatehouse-dev/gatehouse/audit"
 	"github.com/gatehouse-dev/gatehouse/auth"
-	"github.com/gatehouse-dev/gatehouse/password"
-	"github.com/gatehouse-dev/gatehouse/session"
 	"github.com/gatehouse-dev/gatehouse/store"
 	"github.com/gatehouse-dev/gatehouse/store/storetest"
 )
 
-// forEachAdminBackend is forEachBackend with the account service wired to
-// the session manager, as gatehouse.New wires it, so that disabling,
+// forEachAdminBackend runs fn against each store; newEnv wires the account
+// service to the session manager, as gatehouse.New does, so that disabling,
 // deleting and signing out everywhere end the user's sessions.
 func forEachAdminBackend(t *testing.T, fn func(t *testing.T, env *testEnv)) {
-	for _, b := range storetest.Backends {
-		t.Run(b.Name, func(t *testing.T) { fn(t, newAdminEnv(t, b.Open(t))) })
-	}
-}
-
-// newAdminEnv is newEnv with the account service ending sessions itself.
-func newAdminEnv(t *testing.T, st store.Store) *testEnv {
-	t.Helper()
-	hasher, err := password.New(password.Params{Memory: 1024, Iterations: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var logs bytes.Buffer
-	logger := slog.New(slog.NewJSONHandler(&logs, nil))
-	rec := audit.New(st, nil, logger)
-	sessions, err := session.New(session.Config{Store: st, Logger: logger})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(sessions.Close)
-	acc, err := accounts.New(accounts.Config{Store: st, Hasher: hasher, Logger: logger, Audit: rec, Sessions: sessions})
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := &testEnv{t: t, store: st, accounts: acc, sessions: sessions, logs: &logs}
-	env.srv = httptest.NewUnstartedServer(nil)
-	env.web, err = New(Config{Accounts: acc, Sessions: sessions, Audit: rec, PublicURL: "http://" + env.srv.Listener.Addr().String(), Logger: logger})
-	if err != nil {
-		t.Fatal(err)
-	}
-	env.srv.Config.Handler = env.web
-	env.srv.Start()
-	t.Cleanup(env.srv.Close)
-	return env
+	forEachBackend(t, fn)
 }
 
 // rowUsernames lists the usernames of the users table, in order.
@@ -634,7 +594,7 @@ func (s cappedStore) FindUsers(ctx context.Context, f auth.UserFilter) ([]*auth.
 // Past auth.MaxUserCount matches the table says "10,000+", and pages on
 // without a last page.
 func TestAdminUsersTableCapped(t *testing.T) {
-	env := newAdminEnv(t, cappedStore{storetest.OpenSQLite(t)})
+	env := newEnv(t, cappedStore{storetest.OpenSQLite(t)})
 	admin, _, _, _ := adminEnv(t, env)
 	r := env.do(admin, "GET", "/admin/users?per_page=1&page=2", nil)
 	for _, want := range []string{`id="users-total">(10,000&#43;)<`, "Showing 2–2 of 10,000&#43;", ">Page 2<", `rel="next"`, `rel="prev"`} {

@@ -130,7 +130,7 @@ func newSDKTestServer(t *testing.T) *Server {
 
 // TestAdminSDKPage shows admins the pinned URLs and integrity hashes.
 func TestAdminSDKPage(t *testing.T) {
-	env := newAdminEnv(t, storetestSQLite(t))
+	env := newEnv(t, storetestSQLite(t))
 	admin, user, _, _ := adminEnv(t, env)
 	r := env.do(admin, "GET", "/admin/sdk", nil)
 	if r.status != http.StatusOK {
