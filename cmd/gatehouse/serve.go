@@ -107,12 +107,8 @@ func cmdServe(ctx context.Context, args []string, e *env) error {
 		fmt.Fprintf(e.stdout, "No admin account exists yet. Create one at:\n  %s\n(this link works once and expires at %s)\n",
 			link, expires.UTC().Format(time.RFC3339))
 	}
-	if e.onListen != nil {
-		e.onListen(addr)
-	}
-
 	errc := make(chan error, 2)
-	go func() { errc <- srv.Serve(ln) }()
+	// Every listener is open before anyone is told the server is up.
 	if cfg.Metrics.Listen != "" {
 		msrv, err := serveMetrics(cfg.Metrics.Listen, g.MetricsHandler(), log, errc)
 		if err != nil {
@@ -120,6 +116,10 @@ func cmdServe(ctx context.Context, args []string, e *env) error {
 		}
 		defer msrv.Close()
 	}
+	if e.onListen != nil {
+		e.onListen(addr)
+	}
+	go func() { errc <- srv.Serve(ln) }()
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)
