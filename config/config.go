@@ -187,7 +187,7 @@ type HTTP struct {
 	// AllowedOrigins lists origins other than the public URL's, each exactly
 	// scheme://host[:port] in lowercase, that may call the API with cookies.
 	// Default empty.
-	AllowedOrigins []string `yaml:"allowed_origins" help:"Other origins, exactly scheme://host[:port] as browsers send them, allowed to call the API with cookies."`
+	AllowedOrigins []string `yaml:"allowed_origins" env:"GATEHOUSE_ALLOWED_ORIGINS" help:"Other origins, exactly scheme://host[:port] as browsers send them, allowed to call the API with cookies and to be the return_to of sign-ins (the sign-in SDK on another origin); comma-separated in the environment."`
 }
 
 // Password configures password hashing (Argon2id, RFC 9106) and the length

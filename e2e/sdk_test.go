@@ -3,17 +3,21 @@
 package e2e_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse"
 	"github.com/gatehouse-dev/gatehouse/accounts"
-	"github.com/gatehouse-dev/gatehouse/client"
 	"github.com/gatehouse-dev/gatehouse/e2e"
+	"github.com/gatehouse-dev/gatehouse/examples/api-backend/backend"
 	"github.com/gatehouse-dev/gatehouse/examples/spa/app"
 	"github.com/gatehouse-dev/gatehouse/web"
 )
@@ -61,30 +65,43 @@ func clickButton(b *e2e.Browser, host, label string) {
 	b.Eval(shadowJS(host, fmt.Sprintf(`[...root.querySelectorAll('button')].find(e => e.textContent === %q).click();`, label)), nil)
 }
 
-// TestSDKCrossOriginApp runs examples/spa on a second loopback origin: sign
-// up with a password, call the backend, add a passkey, sign out, sign in
-// with the passkey, watch a refresh happen, and revoke a session; no token
-// may be left in web storage. A page on an origin Gatehouse does not allow
-// gets no CORS headers and shows why.
-func TestSDKCrossOriginApp(t *testing.T) {
+// TestSDKApp runs examples/spa on a second loopback origin, in front of
+// examples/api-backend, in each of the SDK's modes: sign up with a
+// password, call the backend, add a passkey, sign out, sign in with the
+// passkey, watch a refresh happen, and revoke a session; no token may be
+// left in web storage. In the same-site mode the backend gets its token from
+// the gatehouse_token cookie, and a sign-in made on Gatehouse's hosted pages
+// (as social and email-link sign-ins end) shows in the SDK too. The
+// cross-origin mode runs on SQLite, the same-site one on PostgreSQL when it
+// is configured.
+func TestSDKApp(t *testing.T) {
+	t.Run("cross-origin", func(t *testing.T) { testSDKApp(t, app.CrossOrigin, e2e.SQLite) })
+	t.Run("same-site", func(t *testing.T) {
+		store := e2e.SQLite
+		if os.Getenv("GATEHOUSE_TEST_POSTGRES_URL") != "" {
+			store = e2e.Postgres
+		}
+		testSDKApp(t, app.SameSite, store)
+	})
+}
+
+func testSDKApp(t *testing.T, mode string, store e2e.Store) {
 	site := e2e.NewSite(t)
-	h := e2e.Start(t, e2e.WithConfig(func(c *gatehouse.Config) {
+	h := e2e.Start(t, e2e.WithStore(store), e2e.WithConfig(func(c *gatehouse.Config) {
 		onLocalhost(c)
 		c.HTTP.AllowedOrigins = []string{site.URL}
 		c.Passkey.Origins = []string{c.PublicURL, site.URL}
 		c.Token.AccessTTL = 4 * time.Second
+		if mode == app.SameSite {
+			c.Session.CookieDomain = "localhost"
+		}
 	}))
-	cl, err := client.New(context.Background(), h.URL)
+	cl, err := backend.NewClient(context.Background(), h.URL, "", 0)
 	if err != nil {
-		t.Fatalf("client.New: %v", err)
+		t.Fatalf("backend.NewClient: %v", err)
 	}
 	defer cl.Close()
-	backend := cl.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		claims, _ := client.ClaimsFrom(r.Context())
-		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprintf(w, `{"hello":%q}`, claims.Username)
-	}))
-	site.Handle("/", app.Handler(h.URL, backend))
+	site.Handle("/", app.Handler(h.URL, mode, backend.Routes(cl)))
 
 	js := web.SDK()[0]
 	t.Logf("SDK %s: %d bytes, integrity %s", js.Name, js.Size, js.Integrity)
@@ -94,6 +111,7 @@ func TestSDKCrossOriginApp(t *testing.T) {
 	b.WithoutPasskeyAutofill()
 	b.Navigate(site.URL + "/")
 	waitFor(t, b, "the sign-in form", shadowText("#auth")+`.includes("Create an account")`)
+	b.Screenshot("sdk-sign-in")
 
 	// Sign up with a password.
 	clickButton(b, "#auth", "Create an account")
@@ -103,7 +121,38 @@ func TestSDKCrossOriginApp(t *testing.T) {
 	waitFor(t, b, "the backend's answer", `document.querySelector("#backend").textContent.includes("hello to ada")`)
 	b.Screenshot("sdk-signed-in")
 
-	// Add a passkey from the passkey list.
+	// Where the sign-in is kept: never in web storage; in an HttpOnly
+	// cookie of the mode, and only that one.
+	checkStorage := func() {
+		t.Helper()
+		var storage string
+		b.Eval(`JSON.stringify([Object.entries(localStorage), Object.entries(sessionStorage)])`, &storage)
+		if storage != "[[],[]]" {
+			t.Errorf("web storage after sign-in = %s, want it empty", storage)
+		}
+	}
+	checkStorage()
+	switch mode {
+	case app.CrossOrigin:
+		if c := b.Cookie(web.RefreshCookie); c == nil || !c.HTTPOnly || c.Path != "/api/auth/refresh" {
+			t.Errorf("refresh cookie = %+v, want an HttpOnly cookie on /api/auth/refresh", c)
+		}
+		if c := b.Cookie(web.SessionCookie); c != nil {
+			t.Errorf("session cookie = %+v in the cross-origin mode, want none", c)
+		}
+	case app.SameSite:
+		if c := b.Cookie(web.SessionCookie); c == nil || !c.HTTPOnly {
+			t.Errorf("session cookie = %+v, want an HttpOnly one", c)
+		}
+		if c := b.Cookie(web.TokenCookie); c == nil || !c.HTTPOnly {
+			t.Errorf("token cookie = %+v, want an HttpOnly one for the backend", c)
+		}
+		if c := b.Cookie(web.RefreshCookie); c != nil {
+			t.Errorf("refresh cookie = %+v in the same-site mode, want none", c)
+		}
+	}
+
+	// Add a passkey from the passkey list (a <gatehouse-passkeys> element).
 	waitFor(t, b, "the passkey form", `document.querySelector("#passkeys").shadowRoot.querySelector("input[name=name]")`)
 	fillAndSubmit(b, "#passkeys", map[string]string{"name": "Laptop"})
 	waitFor(t, b, "the new passkey", shadowText("#passkeys")+`.includes("Laptop")`)
@@ -114,33 +163,54 @@ func TestSDKCrossOriginApp(t *testing.T) {
 	clickButton(b, "#auth", "Sign in with a passkey")
 	waitFor(t, b, "the passkey sign-in", shadowText("#auth")+`.includes("Signed in as ada")`)
 
-	// A refresh: the token lives 4 s, so a new one comes within seconds.
+	// A refresh: the token lives 4 s, so a new one comes within seconds,
+	// and the backend still answers afterwards.
 	var before int
 	b.Eval(`Number(document.querySelector("#token-count").textContent)`, &before)
 	waitFor(t, b, "a token refresh", fmt.Sprintf(`Number(document.querySelector("#token-count").textContent) > %d`, before))
+	time.Sleep(time.Second) // past the first token's life, in the same-site mode its cookie's too
+	b.Eval(`document.querySelector("#backend").textContent = ""`, nil)
 	b.Click("#call")
 	waitFor(t, b, "the backend's answer after the refresh", `document.querySelector("#backend").textContent.includes("hello to ada")`)
+	checkStorage()
 
-	// No token in web storage; the refresh token only in its HttpOnly cookie.
-	var storage string
-	b.Eval(`JSON.stringify([Object.entries(localStorage), Object.entries(sessionStorage)])`, &storage)
-	if storage != "[[],[]]" {
-		t.Errorf("web storage after sign-in = %s, want it empty", storage)
-	}
-	if c := b.Cookie(web.RefreshCookie); c == nil || !c.HTTPOnly || c.Path != "/api/auth/refresh" {
-		t.Errorf("refresh cookie = %+v, want an HttpOnly cookie on /api/auth/refresh", c)
-	}
+	// A reload restores the sign-in from the cookie.
+	b.Navigate(site.URL + "/")
+	waitFor(t, b, "the sign-in restored after a reload", shadowText("#auth")+`.includes("Signed in as ada")`)
 
-	// Sessions: two (the password and the passkey sign-ins, the first
-	// ended by signing out, so one live); revoke the current one.
+	// Sessions: revoke the current one, which signs out.
 	waitFor(t, b, "the sessions list", shadowText("#sessions")+`.includes("(this one)")`)
 	b.Screenshot("sdk-lists")
 	clickButton(b, "#sessions", "Sign out")
 	waitFor(t, b, "signed out by revoking", shadowText("#auth")+`.includes("Sign in with a passkey")`)
 
-	// Remove the passkey after signing in with the password again.
-	fillAndSubmit(b, "#auth", map[string]string{"login": "ada", "password": "a long user password"})
-	waitFor(t, b, "signed in again", shadowText("#auth")+`.includes("Signed in as ada")`)
+	if mode == app.SameSite {
+		// A sign-in on Gatehouse's hosted page, the way social and email-link
+		// sign-ins finish, brings the browser back signed in here too.
+		b.Navigate(h.URL + "/login?return_to=" + url.QueryEscape(site.URL+"/"))
+		b.Fill("#login", "ada")
+		b.Fill("#password", "a long user password")
+		b.Submit(submitForm)
+		b.WaitURL(site.URL + "/")
+		waitFor(t, b, "the hosted sign-in picked up", shadowText("#auth")+`.includes("Signed in as ada")`)
+		waitFor(t, b, "the backend's answer after a hosted sign-in", `document.querySelector("#backend").textContent.includes("hello to ada")`)
+	} else {
+		fillAndSubmit(b, "#auth", map[string]string{"login": "ada", "password": "a long user password"})
+		waitFor(t, b, "signed in again", shadowText("#auth")+`.includes("Signed in as ada")`)
+	}
+
+	// Another device's session is revocable from the list.
+	other := e2e.NewBrowser(t, h.URL)
+	other.Navigate("/login")
+	other.Fill("#login", "ada")
+	other.Fill("#password", "a long user password")
+	other.Submit(submitForm)
+	b.Navigate(site.URL + "/")
+	waitFor(t, b, "two sessions", `document.querySelector("#sessions").shadowRoot.querySelectorAll("li").length === 2`)
+	clickButton(b, "#sessions", "Revoke")
+	waitFor(t, b, "the other session revoked", `document.querySelector("#sessions").shadowRoot.querySelectorAll("li").length === 1`)
+
+	// Remove the passkey.
 	waitFor(t, b, "the passkey list", shadowText("#passkeys")+`.includes("Laptop")`)
 	clickButton(b, "#passkeys", "Remove")
 	waitFor(t, b, "the passkey removed", shadowText("#passkeys")+`.includes("None.")`)
@@ -154,7 +224,7 @@ func TestSDKOriginNotAllowed(t *testing.T) {
 		onLocalhost(c)
 		c.HTTP.AllowedOrigins = []string{site.URL}
 	}))
-	site.Handle("/", app.Handler(h.URL, http.NotFoundHandler()))
+	site.Handle("/", app.Handler(h.URL, app.CrossOrigin, http.NotFoundHandler()))
 	h.CreateUser(t, accounts.Registration{Username: "ada", Email: "ada@example.com", Password: "a long user password"})
 
 	b := e2e.NewBrowser(t, site.SameSiteURL)
@@ -180,4 +250,68 @@ func TestSDKOriginNotAllowed(t *testing.T) {
 	if got := resp.Header.Get("Access-Control-Allow-Origin"); got != "" {
 		t.Errorf("Access-Control-Allow-Origin for %s = %q, want none", site.SameSiteURL, got)
 	}
+}
+
+// apiJSON posts body to Gatehouse's API with an optional bearer token and
+// decodes the answer.
+func apiJSON(t *testing.T, base, path, token string, body any) map[string]any {
+	t.Helper()
+	b, _ := json.Marshal(body)
+	req, _ := http.NewRequest("POST", base+path, bytes.NewReader(b))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("POST %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	json.NewDecoder(resp.Body).Decode(&out)
+	if resp.StatusCode/100 != 2 {
+		t.Fatalf("POST %s: status %d, %v", path, resp.StatusCode, out)
+	}
+	return out
+}
+
+// TestSDKWebComponent uses the SDK with no script of the page's own beyond
+// an event listener: a <gatehouse-auth> element with url, mode, methods and
+// theme attributes signs in a user who has two-step verification, through
+// the code step (with a recovery code), and fires gatehouse-login.
+func TestSDKWebComponent(t *testing.T) {
+	site := e2e.NewSite(t)
+	h := e2e.Start(t, e2e.WithConfig(func(c *gatehouse.Config) {
+		onLocalhost(c)
+		c.HTTP.AllowedOrigins = []string{site.URL}
+	}))
+	h.CreateUser(t, accounts.Registration{Username: "ada", Email: "ada@example.com", Password: "a long user password"})
+	pair := apiJSON(t, h.URL, "/api/auth/login", "", map[string]string{"login": "ada", "password": "a long user password"})
+	at := pair["access_token"].(string)
+	setup := apiJSON(t, h.URL, "/api/mfa/totp/setup", at, map[string]string{})
+	codes := apiJSON(t, h.URL, "/api/mfa/totp/confirm", at, map[string]string{"code": totpCode(t, setup["secret"].(string), time.Now())})
+	recovery := codes["recovery_codes"].([]any)[0].(string)
+
+	site.Page("/", `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Web component</title>
+<script src="`+h.URL+`/sdk/gatehouse.js"></script></head><body>
+<gatehouse-auth id="auth" url="`+h.URL+`" mode="cross-origin" methods="password" theme="dark"></gatehouse-auth>
+<p id="event">none</p>
+<script>
+document.addEventListener("gatehouse-login", (ev) => { document.getElementById("event").textContent = "login " + ev.detail.username; });
+</script></body></html>`)
+	b := e2e.NewBrowser(t, site.URL)
+	b.Navigate(site.URL + "/")
+	waitFor(t, b, "the sign-in form", shadowText("#auth")+`.includes("Sign in")`)
+	var buttons int
+	b.Eval(`document.querySelector("#auth").shadowRoot.querySelectorAll("button").length`, &buttons)
+	if buttons != 2 { // Sign in, Create an account: methods="password" leaves out the rest
+		t.Errorf("methods=\"password\": %d buttons, want 2 (sign in, create an account)", buttons)
+	}
+	b.Screenshot("sdk-component-dark")
+	fillAndSubmit(b, "#auth", map[string]string{"login": "ada", "password": "a long user password"})
+	waitFor(t, b, "the code step", shadowText("#auth")+`.includes("Two-step verification")`)
+	b.Screenshot("sdk-component-mfa")
+	fillAndSubmit(b, "#auth", map[string]string{"code": recovery})
+	waitFor(t, b, "the signed-in view", shadowText("#auth")+`.includes("Signed in as ada")`)
+	waitFor(t, b, "the gatehouse-login event", `document.querySelector("#event").textContent === "login ada"`)
 }

@@ -17,12 +17,13 @@ import (
 // request forgery; crossOriginCheck (routes.go) is. It refuses
 // state-changing requests whose Origin is neither the public URL's nor an
 // allowed one, whatever CORS answered. On top of that, the refresh cookie is
-// only read from requests that carry the X-Gatehouse-Refresh-Cookie header
-// (sdk.go), which no form or simple request can send: a page elsewhere
+// only read from requests that carry the X-Gatehouse-Refresh-Cookie header,
+// and the SDK's same-site mode reads the session cookie on the API only from
+// requests that carry X-Gatehouse-Session-Cookie (sdk.go), which no form or simple request can send: a page elsewhere
 // would need a preflight, which it fails.
 
 // corsAllowHeaders are the request headers an allowed origin may send.
-const corsAllowHeaders = "Authorization, Content-Type, " + RefreshCookieHeader
+const corsAllowHeaders = "Authorization, Content-Type, " + RefreshCookieHeader + ", " + SessionCookieHeader
 
 // corsExposeHeaders are the response headers an allowed origin may read.
 const corsExposeHeaders = "Retry-After, WWW-Authenticate, X-Request-Id"

@@ -93,3 +93,92 @@ func TestRefreshCookie(t *testing.T) {
 		t.Errorf("refresh from another origin: got status %d, want %d", r.status, http.StatusForbidden)
 	}
 }
+
+// TestSessionCookieMode is the SDK's same-site mode: a sign-in with
+// X-Gatehouse-Session-Cookie starts a browser session (the session cookie,
+// and the token cookie for the site's backends) and answers with an access
+// token but no refresh token; a refresh with the header answers from the
+// session; signing out ends both.
+func TestSessionCookieMode(t *testing.T) {
+	env := newEnv(t, storetestSQLite(t), func(c *Config) {
+		c.AllowedOrigins = []string{"http://app.example"}
+		c.CookieDomain = "example"
+	})
+	env.mustRegister("ada", "a long user password")
+	c := env.client()
+	hdr := []string{"Content-Type", "application/json", SessionCookieHeader, "1", "Origin", "http://app.example", "Sec-Fetch-Site", "same-site"}
+	both := append([]string{RefreshCookieHeader, "1"}, hdr...)
+
+	if got := env.do(c, "POST", "/api/auth/refresh", strings.NewReader(`{}`), both...); got.status != http.StatusNoContent {
+		t.Fatalf("refresh without a session: got status %d, want %d (%s)", got.status, http.StatusNoContent, got.body)
+	}
+	login := env.do(c, "POST", "/api/auth/login", strings.NewReader(`{"login":"ada","password":"a long user password","remember":true}`), hdr...)
+	if login.status != http.StatusOK {
+		t.Fatalf("login: got status %d, want %d (%s)", login.status, http.StatusOK, login.body)
+	}
+	var pair map[string]any
+	json.Unmarshal([]byte(login.body), &pair)
+	if _, ok := pair["refresh_token"]; ok || pair["access_token"] == nil || pair["user"] == nil {
+		t.Fatalf("login body = %s, want an access token, the user and no refresh token", login.body)
+	}
+	cookies := strings.Join(login.header.Values("Set-Cookie"), "\n")
+	for _, want := range []string{SessionCookie + "=", TokenCookie + "=", "HttpOnly", "Max-Age="} {
+		if !strings.Contains(cookies, want) {
+			t.Errorf("Set-Cookie = %q, want it to contain %q", cookies, want)
+		}
+	}
+	if strings.Contains(cookies, RefreshCookie) {
+		t.Errorf("Set-Cookie = %q, want no refresh cookie in same-site mode", cookies)
+	}
+	me := env.do(nil, "GET", "/api/me", nil, "Authorization", "Bearer "+pair["access_token"].(string))
+	if me.status != http.StatusOK || !strings.Contains(me.body, `"ada"`) {
+		t.Fatalf("/api/me with the access token: got status %d, body %s", me.status, me.body)
+	}
+
+	for name, h := range map[string][]string{"session header": hdr, "both headers": both} {
+		r := env.do(c, "POST", "/api/auth/refresh", strings.NewReader(`{}`), h...)
+		if r.status != http.StatusOK || strings.Contains(r.body, "refresh_token") || !strings.Contains(r.body, "access_token") {
+			t.Fatalf("refresh from the session (%s): got status %d, body %s", name, r.status, r.body)
+		}
+		if !strings.Contains(strings.Join(r.header.Values("Set-Cookie"), "\n"), TokenCookie+"=") {
+			t.Errorf("refresh from the session (%s) did not renew the token cookie", name)
+		}
+	}
+	// A page on an origin that is not allowed is refused before the cookie is used.
+	evil := []string{"Content-Type", "application/json", SessionCookieHeader, "1", "Origin", "http://evil.example", "Sec-Fetch-Site", "cross-site"}
+	if r := env.do(c, "POST", "/api/auth/refresh", strings.NewReader(`{}`), evil...); r.status != http.StatusForbidden || strings.Contains(r.body, "access_token") {
+		t.Errorf("refresh from another origin: got status %d, want %d", r.status, http.StatusForbidden)
+	}
+
+	out := env.do(c, "POST", "/api/auth/logout", nil, append([]string{"Authorization", "Bearer " + pair["access_token"].(string)}, hdr...)...)
+	if out.status != http.StatusNoContent {
+		t.Fatalf("logout: got status %d (%s)", out.status, out.body)
+	}
+	if got := env.do(c, "POST", "/api/auth/refresh", strings.NewReader(`{}`), hdr...); got.status != http.StatusNoContent {
+		t.Errorf("refresh after signing out: got status %d, want %d (%s)", got.status, http.StatusNoContent, got.body)
+	}
+}
+
+// TestSDKSecondFactorIsAccepted: to the SDK (a cookie header), a sign-in
+// that needs a second factor is 202 with the mfa_token, not a 401 that
+// browsers log as a page error; without the header it stays 401.
+func TestSDKSecondFactorIsAccepted(t *testing.T) {
+	env := newSocialEnv(t, storetestSQLite(t), nil, func(c *Config) { c.AllowedOrigins = []string{"http://app.example"} })
+	u := env.mustRegister("ada", "a long user password")
+	env.enableTOTP(t, u)
+	body := `{"login":"ada","password":"a long user password"}`
+	for _, tt := range []struct {
+		name   string
+		header []string
+		status int
+	}{
+		{"no header", nil, http.StatusUnauthorized},
+		{"refresh cookie", []string{RefreshCookieHeader, "1"}, http.StatusAccepted},
+		{"session cookie", []string{SessionCookieHeader, "1"}, http.StatusAccepted},
+	} {
+		r := env.do(nil, "POST", "/api/auth/login", strings.NewReader(body), append([]string{"Content-Type", "application/json"}, tt.header...)...)
+		if r.status != tt.status || !strings.Contains(r.body, `"mfa_token"`) || strings.Contains(r.body, "access_token") {
+			t.Errorf("%s: got status %d, body %s; want %d with an mfa_token and no token", tt.name, r.status, r.body, tt.status)
+		}
+	}
+}

@@ -101,6 +101,8 @@ type emailLoginConfirmRequest struct {
 	Token string `json:"token"`
 	Email string `json:"email"`
 	Code  string `json:"code"`
+	// Remember, for the SDK's same-site sign-ins (see loginRequest).
+	Remember bool `json:"remember"`
 }
 
 // apiEmailLoginConfirm signs in with the link's token or with the address
@@ -128,7 +130,7 @@ func (s *Server) apiEmailLoginConfirm(w http.ResponseWriter, r *http.Request) er
 		return err
 	}
 	// A pair, or 401 mfa_required with an mfa_token (signin_mfa.go).
-	return s.completeTokenSignIn(w, r, u, signInOptions{Method: "email"})
+	return s.completeTokenSignIn(w, r, u, signInOptions{Method: "email", Remember: req.Remember})
 }
 
 type emailChangeRequest struct {

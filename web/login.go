@@ -79,6 +79,12 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request, u *auth.User, re
 // session ID, so a cookie planted before sign-in is worthless (session
 // fixation).
 func (s *Server) startBrowserSession(w http.ResponseWriter, r *http.Request, u *auth.User, remember bool, method string) error {
+	_, err := s.beginBrowserSession(w, r, u, remember, method)
+	return err
+}
+
+// beginBrowserSession is startBrowserSession returning the new session.
+func (s *Server) beginBrowserSession(w http.ResponseWriter, r *http.Request, u *auth.User, remember bool, method string) (*auth.Session, error) {
 	if c, err := r.Cookie(SessionCookie); err == nil && c.Value != "" {
 		if old, _, _, err := s.cfg.Sessions.Check(r.Context(), c.Value); err == nil {
 			s.cfg.Sessions.Revoke(r.Context(), old.ID, "replaced by a new sign-in")
@@ -88,10 +94,10 @@ func (s *Server) startBrowserSession(w http.ResponseWriter, r *http.Request, u *
 		Remember: remember, IP: s.clientIP(r), UserAgent: r.UserAgent(), Method: method,
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	s.setSessionCookie(w, secret, sess)
-	return s.setTokenCookie(w, r, u, sess)
+	return sess, s.setTokenCookie(w, r, u, sess)
 }
 
 // registerPage is the data of register.html.

@@ -140,7 +140,7 @@ func (s *Server) secure(next http.Handler) http.Handler {
 		r = r.WithContext(context.WithValue(r.Context(), nonceKey, nonce))
 		h := w.Header()
 		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self' 'nonce-"+nonce+"'; style-src 'self'; "+
-			"img-src "+s.imgSrc+"; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+			"img-src "+s.imgSrc+"; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action "+s.formAction+"; frame-ancestors 'none'")
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "strict-origin-when-cross-origin")

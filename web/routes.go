@@ -85,7 +85,7 @@ func (s *Server) routes() (http.Handler, error) {
 	// JSON API.
 	mux.Handle("POST /api/auth/register", s.api(s.apiRegister))
 	mux.Handle("POST /api/auth/login", s.refreshCookie(false, s.api(s.apiLogin)))
-	mux.Handle("POST /api/auth/refresh", s.refreshCookie(true, s.api(s.apiRefresh)))
+	mux.Handle("POST /api/auth/refresh", s.sessionToken(s.refreshCookie(true, s.api(s.apiRefresh))))
 	mux.Handle("GET /api/auth/revocations", s.api(s.apiRevocations))
 	mux.Handle("POST /api/introspect", s.api(s.apiIntrospect))
 	mux.HandleFunc("GET /.well-known/jwks.json", s.jwks)

@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/gatehouse-dev/gatehouse/auth"
 )
 
 // The sign-in SDK (docs/sdk.md): a script that any page loads from
@@ -127,6 +129,96 @@ const (
 )
 
 func wantsRefreshCookie(r *http.Request) bool { return r.Header.Get(RefreshCookieHeader) == "1" }
+
+// SessionCookieHeader asks for the SDK's same-site mode. On a sign-in
+// endpoint it makes the sign-in start a browser session, as the hosted
+// pages do: the gatehouse_session cookie (and gatehouse_token, when a cookie
+// domain is configured, for the site's other backends), and an access token
+// for the page in the body with no refresh token. On POST /api/auth/refresh
+// it trades the session cookie for a new access token (and a new
+// gatehouse_token cookie); no live session is 204. The same custom-header
+// rule as for the refresh cookie keeps other sites from using it: they
+// would need a preflight that only allowed origins pass.
+const SessionCookieHeader = "X-Gatehouse-Session-Cookie"
+
+func wantsSessionCookie(r *http.Request) bool { return r.Header.Get(SessionCookieHeader) == "1" }
+
+// issueSessionSignIn ends a sign-in of the SDK's same-site mode: a browser
+// session with its cookies, and the page's access token.
+func (s *Server) issueSessionSignIn(w http.ResponseWriter, r *http.Request, u *auth.User, o signInOptions) error {
+	sess, err := s.beginBrowserSession(w, r, u, o.Remember, o.Method)
+	if err != nil {
+		return err
+	}
+	return s.writeSessionToken(w, r, u, sess)
+}
+
+// sessionTokenResponse is a token answer without a refresh token: the
+// session cookie is what keeps the sign-in.
+type sessionTokenResponse struct {
+	AccessToken string     `json:"access_token"`
+	TokenType   string     `json:"token_type"`
+	ExpiresIn   int        `json:"expires_in"`
+	User        *auth.User `json:"user"`
+}
+
+func (s *Server) writeSessionToken(w http.ResponseWriter, r *http.Request, u *auth.User, sess *auth.Session) error {
+	at, exp, err := s.accessToken(r, u, sess)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, sessionTokenResponse{AccessToken: at, TokenType: "Bearer",
+		ExpiresIn: int(time.Until(exp).Seconds()), User: u})
+	return nil
+}
+
+// sessionToken wraps POST /api/auth/refresh. With X-Gatehouse-Session-Cookie
+// and without a refresh cookie to use instead (the SDK sends both headers
+// when it restores a sign-in, whichever way it was made), it answers from
+// the browser session: a new access token, and a fresh gatehouse_token
+// cookie for the site's backends; 204 when there is no live session.
+func (s *Server) sessionToken(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !wantsSessionCookie(r) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if wantsRefreshCookie(r) {
+			if c, err := r.Cookie(RefreshCookie); err == nil && c.Value != "" {
+				next.ServeHTTP(w, r)
+				return
+			}
+		}
+		if err := s.refreshFromSession(w, r); err != nil {
+			s.writeJSONError(w, r, err)
+		}
+	})
+}
+
+func (s *Server) refreshFromSession(w http.ResponseWriter, r *http.Request) error {
+	if s.cfg.Tokens == nil {
+		return errTokensOff
+	}
+	sess, u, err := s.sessionFromCookie(w, r)
+	if err != nil {
+		return err
+	}
+	if u == nil {
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
+	// No tokens while the user's role requires two-step verification that
+	// is not on (enrollment.go): the hosted pages hold them to the set-up.
+	if err := s.enrollmentGate(r, u); err != nil {
+		return err
+	}
+	if err := s.setTokenCookie(w, r, u, sess); err != nil {
+		return err
+	}
+	return s.writeSessionToken(w, r, u, sess)
+}
 
 func (s *Server) setRefreshCookie(w http.ResponseWriter, value string) {
 	c := &http.Cookie{Name: RefreshCookie, Value: value, Path: s.base + "/api/auth/refresh", HttpOnly: true,

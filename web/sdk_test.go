@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"compress/gzip"
 	"flag"
+	"fmt"
 	"html"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -144,4 +147,44 @@ func TestAdminSDKPage(t *testing.T) {
 	if r := env.do(user, "GET", "/admin/sdk", nil); r.status != http.StatusForbidden {
 		t.Errorf("GET /admin/sdk as a user: got status %d, want %d", r.status, http.StatusForbidden)
 	}
+}
+
+// TestSDKDocs keeps docs/sdk.md's size figure and Subresource Integrity
+// example those of the SDK being served; -update rewrites them.
+func TestSDKDocs(t *testing.T) {
+	const path = "../docs/sdk.md"
+	doc, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := sdkAssets["gatehouse.js"]
+	var gz bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
+	zw.Write(a.body)
+	zw.Close()
+	size := regexp.MustCompile(`gatehouse\.js is [0-9,]+ bytes, \*\*[0-9,]+ bytes gzipped\*\*`)
+	pin := regexp.MustCompile(`/sdk/[0-9a-f]{12}/gatehouse\.js"\n(\s+)integrity="sha384-[A-Za-z0-9+/=]+"`)
+	if !size.Match(doc) || !pin.Match(doc) {
+		t.Fatalf("%s has no size figure or integrity example to check", path)
+	}
+	want := size.ReplaceAll(doc, []byte(fmt.Sprintf("gatehouse.js is %s bytes, **%s bytes gzipped**", thousands(a.Size), thousands(gz.Len()))))
+	want = pin.ReplaceAll(want, []byte("/sdk/"+a.Version+"/gatehouse.js\"\n${1}integrity=\""+a.Integrity+"\""))
+	if *updateSDK {
+		if err := os.WriteFile(path, want, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		doc = want
+	}
+	if !bytes.Equal(doc, want) {
+		t.Errorf("%s shows another size or integrity than the SDK's (%s, %s): run go test ./web -run TestSDKDocs -update", path, a.Version, a.Integrity)
+	}
+}
+
+// thousands writes n with commas: 24249 → 24,249.
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }

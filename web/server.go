@@ -118,16 +118,20 @@ type Config struct {
 
 // Server serves Gatehouse over HTTP. It is safe for concurrent use.
 type Server struct {
-	cfg      Config
-	log      *slog.Logger
-	public   *url.URL
-	origin   string // scheme://host of the public URL, lowercase
-	imgSrc   string // the CSP img-src sources
-	base     string // path prefix of the public URL, without a trailing slash
-	https    bool
-	pages    map[string]*template.Template
-	handler  http.Handler
-	patterns []string // every route pattern, for the API description test
+	cfg    Config
+	log    *slog.Logger
+	public *url.URL
+	origin string // scheme://host of the public URL, lowercase
+	imgSrc string // the CSP img-src sources
+	// formAction is the CSP form-action sources: this origin and the
+	// allowed origins, the only other places a sign-in form's redirect
+	// (return_to) may lead, which browsers check against form-action too.
+	formAction string
+	base       string // path prefix of the public URL, without a trailing slash
+	https      bool
+	pages      map[string]*template.Template
+	handler    http.Handler
+	patterns   []string // every route pattern, for the API description test
 }
 
 // New validates cfg, parses the page templates and builds the routes.
@@ -162,6 +166,12 @@ func New(cfg Config) (*Server, error) {
 	s.imgSrc = "'self' data:"
 	if lu, err := url.Parse(cfg.LogoURL); err == nil && lu.Scheme == "https" && lu.Host != "" {
 		s.imgSrc += " https://" + lu.Host
+	}
+	s.formAction = "'self'"
+	for _, o := range cfg.AllowedOrigins {
+		if ou, err := url.Parse(o); err == nil && (ou.Scheme == "https" || ou.Scheme == "http") && ou.Host != "" {
+			s.formAction += " " + ou.Scheme + "://" + ou.Host
+		}
 	}
 	if s.pages, err = parsePages(); err != nil {
 		return nil, err

@@ -67,6 +67,20 @@ func TestSecurityHeadersOnEveryResponse(t *testing.T) {
 	if rp := env.do(nil, "GET", "/setup/ghsetup_bad", nil).header.Get("Referrer-Policy"); rp != "no-referrer" {
 		t.Errorf("setup page Referrer-Policy = %q, want no-referrer (its URL holds a secret)", rp)
 	}
+	if !strings.Contains(a, "form-action 'self';") {
+		t.Errorf("CSP %q: want form-action 'self' alone without allowed origins", a)
+	}
+}
+
+// TestFormActionAllowsAllowedOrigins: a sign-in form whose return_to is an
+// allowed origin redirects there after the POST, and browsers hold that
+// redirect to form-action, so the allowed origins are listed (and only they).
+func TestFormActionAllowsAllowedOrigins(t *testing.T) {
+	env := newEnv(t, storetestSQLite(t), func(c *Config) { c.AllowedOrigins = []string{"https://app.example"} })
+	csp := env.do(nil, "GET", "/login", nil).header.Get("Content-Security-Policy")
+	if !strings.Contains(csp, "form-action 'self' https://app.example;") {
+		t.Errorf("CSP %q: want form-action 'self' https://app.example", csp)
+	}
 }
 
 func TestNotFoundIsJSONForTheAPIAndHTMLForPages(t *testing.T) {

@@ -78,7 +78,8 @@ type signInOptions struct {
 	// Method is the first factor, as sessions and the audit log name it:
 	// "password", "oauth:<provider>", "email", "passkey".
 	Method string
-	// Remember asks for a remember-me session (hosted pages only).
+	// Remember asks for a remember-me session (hosted pages, and the SDK's
+	// same-site sign-ins).
 	Remember bool
 	// Next is where the browser goes afterwards, already checked with
 	// safeReturnTo (hosted pages only).
@@ -220,9 +221,15 @@ func (s *Server) completeTokenSignIn(w http.ResponseWriter, r *http.Request, u *
 		return err
 	}
 	if due {
-		secret, err := s.beginSecondFactor(ctx, u, pendingSignIn{Kind: pendingAPI, Method: o.Method, Link: o.Link})
+		secret, err := s.beginSecondFactor(ctx, u, pendingSignIn{Kind: pendingAPI, Method: o.Method, Remember: o.Remember, Link: o.Link})
 		if err != nil {
 			return err
+		}
+		if wantsSessionCookie(r) || wantsRefreshCookie(r) {
+			// The SDK: a step of a sign-in going well, not a failure that
+			// browsers would log as an error on the page's console.
+			writeJSON(w, http.StatusAccepted, mfaPendingBody{MFARequired: true, MFAToken: secret, Message: mfaRequiredMessage})
+			return nil
 		}
 		w.Header().Set("WWW-Authenticate", `Bearer realm="gatehouse"`)
 		writeJSON(w, statusOf(auth.EMFARequired), mfaRequiredBody{
@@ -243,6 +250,9 @@ func (s *Server) issueTokenSignIn(w http.ResponseWriter, r *http.Request, u *aut
 	if err := s.finishLink(ctx, u, o.Link); err != nil {
 		return err
 	}
+	if wantsSessionCookie(r) {
+		return s.issueSessionSignIn(w, r, u, o)
+	}
 	sess, err := s.startTokenSession(r, u, o.Method)
 	if err != nil {
 		return err
@@ -253,6 +263,15 @@ func (s *Server) issueTokenSignIn(w http.ResponseWriter, r *http.Request, u *aut
 	}
 	writeJSON(w, http.StatusOK, pair)
 	return nil
+}
+
+// mfaPendingBody is the answer to the SDK (a request with a cookie header)
+// of a sign-in that needs a second factor: 202, the same token as
+// mfaRequiredBody.
+type mfaPendingBody struct {
+	MFARequired bool   `json:"mfa_required"`
+	MFAToken    string `json:"mfa_token"`
+	Message     string `json:"message"`
 }
 
 // mfaRequiredBody is the error body of a sign-in that needs a second factor.
@@ -427,7 +446,7 @@ func (s *Server) apiLoginMFA(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return s.issueTokenSignIn(w, r, u, signInOptions{Method: p.Method, Link: p.Link})
+	return s.issueTokenSignIn(w, r, u, signInOptions{Method: p.Method, Remember: p.Remember, Link: p.Link})
 }
 
 // loginMFAPage is the data of login_mfa.html.

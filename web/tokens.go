@@ -79,6 +79,9 @@ func (s *Server) startTokenSession(r *http.Request, u *auth.User, method string)
 type loginRequest struct {
 	Login    string `json:"login"`
 	Password string `json:"password"`
+	// Remember makes the session cookie persistent, for the SDK's
+	// same-site sign-ins (X-Gatehouse-Session-Cookie); tokens ignore it.
+	Remember bool `json:"remember"`
 }
 
 // apiLogin signs in with a password and returns a token pair.
@@ -95,7 +98,7 @@ func (s *Server) apiLogin(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	// A pair, or 401 mfa_required with an mfa_token (signin_mfa.go).
-	return s.completeTokenSignIn(w, r, u, signInOptions{Method: "password"})
+	return s.completeTokenSignIn(w, r, u, signInOptions{Method: "password", Remember: req.Remember})
 }
 
 type refreshRequest struct {

@@ -16,17 +16,15 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"log"
-	"log/slog"
 	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
 	"time"
 
-	"github.com/gatehouse-dev/gatehouse/client"
+	"github.com/gatehouse-dev/gatehouse/examples/api-backend/backend"
 )
 
 func main() {
@@ -36,43 +34,15 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	c, err := newClient(ctx, *issuer, os.Getenv("GATEHOUSE_API_KEY"), 0)
+	c, err := backend.NewClient(ctx, *issuer, os.Getenv("GATEHOUSE_API_KEY"), 0)
 	if err != nil {
 		log.Fatalf("connect to Gatehouse at %s: %v", *issuer, err)
 	}
 	defer c.Close()
-	srv := &http.Server{Addr: *listen, Handler: routes(c), ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Addr: *listen, Handler: backend.Routes(c), ReadHeaderTimeout: 5 * time.Second}
 	go func() { <-ctx.Done(); srv.Shutdown(context.Background()) }()
 	log.Printf("api-backend listening on http://%s, trusting tokens from %s", *listen, *issuer)
 	if err := srv.ListenAndServe(); err != http.ErrServerClosed {
 		log.Fatal(err)
 	}
-}
-
-// newClient connects to Gatehouse; with an API key it follows the revocation
-// feed every interval (0 for the default 10 s).
-func newClient(ctx context.Context, issuer, apiKey string, interval time.Duration) (*client.Client, error) {
-	opts := []client.Option{client.WithLogger(slog.Default()), client.WithRefreshRedirect(true)}
-	if apiKey != "" {
-		opts = append(opts, client.WithRevocationFeed(apiKey, interval))
-	}
-	return client.New(ctx, issuer, opts...)
-}
-
-// routes is the backend's API.
-func routes(c *client.Client) http.Handler {
-	mux := http.NewServeMux()
-	mux.Handle("GET /api/hello", c.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		claims, _ := client.ClaimsFrom(r.Context())
-		writeJSON(w, map[string]any{"hello": claims.Username, "user_id": claims.Subject, "roles": claims.Roles})
-	})))
-	mux.Handle("GET /api/reports", c.RequireRole("editor", "admin")(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, map[string]any{"reports": []string{"Q1", "Q2"}})
-	})))
-	return mux
-}
-
-func writeJSON(w http.ResponseWriter, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(v)
 }

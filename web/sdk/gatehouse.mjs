@@ -5,17 +5,23 @@
 // script that sets window.Gatehouse. See docs/sdk.md.
 //
 // Tokens: the access token lives in this module's memory only, never in
-// localStorage or sessionStorage. The refresh token never reaches
-// JavaScript: Gatehouse keeps it in an HttpOnly cookie scoped to its refresh
-// endpoint (X-Gatehouse-Refresh-Cookie), from which the SDK renews the
-// access token shortly before it expires and restores the sign-in when the
-// page loads again.
+// localStorage or sessionStorage. What keeps the sign-in never reaches
+// JavaScript. In the same-site mode (the default) it is the browser session
+// of Gatehouse's hosted pages: the HttpOnly gatehouse_session cookie, and
+// gatehouse_token for the site's own backends (X-Gatehouse-Session-Cookie).
+// In the cross-origin mode it is a refresh token in an HttpOnly cookie
+// scoped to Gatehouse's refresh endpoint (X-Gatehouse-Refresh-Cookie). Either
+// way the SDK renews the access token shortly before it expires and restores
+// the sign-in when the page loads again.
 //
 // Styles: components render in shadow roots with constructable stylesheets,
 // which a strict Content-Security-Policy (style-src without
 // 'unsafe-inline') does not block, and no inline style attributes.
 
-const state = { base: "", token: "", exp: 0, user: null, timer: 0, refreshing: null, loading: null };
+const state = { base: "", mode: "same-site", remember: false, token: "", exp: 0, user: null, timer: 0, refreshing: null, loading: null };
+const MODES = ["same-site", "cross-origin"];
+let loaded; // resolves when load() has been called
+const whenLoaded = new Promise((resolve) => { loaded = resolve; });
 const events = new EventTarget();
 
 function emit(type, detail) {
@@ -32,14 +38,16 @@ class GatehouseError extends Error {
   }
 }
 
-// call sends one request to the JSON API. opts.cookie asks for the refresh
-// cookie (and so sends credentials); every other call sends the access token
-// and no cookies.
+// call sends one request to the JSON API. opts.cookie sends credentials and
+// asks for the cookie of the mode ("sign-in": the mode's own; "any": both,
+// for restoring and ending a sign-in whichever way it was made); every other
+// call sends the access token and no cookies.
 async function call(method, path, body, opts = {}) {
   if (!state.base) throw new GatehouseError("not_loaded", "Call Gatehouse.load({url}) first.");
   const headers = { Accept: "application/json" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
-  if (opts.cookie) headers["X-Gatehouse-Refresh-Cookie"] = "1";
+  if (opts.cookie === "any" || (opts.cookie && state.mode === "cross-origin")) headers["X-Gatehouse-Refresh-Cookie"] = "1";
+  if (opts.cookie === "any" || (opts.cookie && state.mode === "same-site")) headers["X-Gatehouse-Session-Cookie"] = "1";
   if (opts.auth !== false && state.token) headers.Authorization = "Bearer " + state.token;
   let resp;
   try {
@@ -103,7 +111,7 @@ function schedule() {
 
 function refresh() {
   if (!state.refreshing) {
-    state.refreshing = call("POST", "/api/auth/refresh", {}, { cookie: true, auth: false })
+    state.refreshing = call("POST", "/api/auth/refresh", {}, { cookie: "any", auth: false })
       .then((pair) => {
         if (pair) setPair(pair);
         else clear();
@@ -119,8 +127,13 @@ function refresh() {
 
 function load(opts = {}) {
   if (!opts.url) throw new GatehouseError("invalid_request", "Gatehouse.load needs {url}: the Gatehouse server's public URL.");
+  const mode = opts.mode || "same-site";
+  if (!MODES.includes(mode)) throw new GatehouseError("invalid_request", "Gatehouse.load: mode must be \"same-site\" or \"cross-origin\".");
   state.base = new URL(opts.url, location.href).href.replace(/\/+$/, "");
+  state.mode = mode;
+  state.remember = !!opts.remember;
   state.loading = refresh();
+  loaded();
   state.loading.catch(() => {}); // components show it; no unhandled rejection
   return state.loading;
 }
@@ -141,7 +154,7 @@ async function me() {
 
 async function logout() {
   try {
-    if (state.token) await call("POST", "/api/auth/logout", undefined, { cookie: true });
+    if (state.token) await call("POST", "/api/auth/logout", undefined, { cookie: "any" });
   } finally {
     clear();
   }
@@ -194,7 +207,7 @@ async function passkeyLogin(mediation, signal) {
   if (signal) req.signal = signal;
   const cred = await navigator.credentials.get(req);
   if (!cred) throw new GatehouseError("cancelled", "No passkey was chosen.");
-  return call("POST", "/api/passkeys/login/finish", { ceremony_id: begun.ceremony_id, credential: credentialJSON(cred) }, { cookie: true, auth: false });
+  return call("POST", "/api/passkeys/login/finish", { ceremony_id: begun.ceremony_id, credential: credentialJSON(cred), remember: state.remember }, { cookie: true, auth: false });
 }
 
 async function addPasskey(name) {
@@ -295,9 +308,19 @@ function panel(el, onError) {
   return p;
 }
 
+// ready waits for load(): a component may be mounted (or a custom element
+// parsed) before the page's script calls it, but not long before.
 async function ready(p) {
   p.view("Loading…");
-  if (!state.loading) throw new GatehouseError("not_loaded", "Call Gatehouse.load({url}) first.");
+  if (!state.loading) {
+    const late = new Promise((resolve) => {
+      const give = () => setTimeout(resolve, 0);
+      if (document.readyState === "complete") give();
+      else addEventListener("load", give, { once: true });
+    });
+    await Promise.race([whenLoaded, late]);
+  }
+  if (!state.loading) throw new GatehouseError("not_loaded", "Call Gatehouse.load({url}) first, or give the element a url attribute.");
   await state.loading;
 }
 
@@ -316,12 +339,15 @@ function mountAuth(el, opts = {}) {
   };
   // attempt runs a first factor; a second one due goes to the code step.
   const attempt = async (fn) => {
+    let d;
     try {
-      finish(await fn());
+      d = await fn();
     } catch (e) {
       if (e.code !== "mfa_required") throw e;
-      mfa(e.body.mfa_token);
+      d = e.body;
     }
+    if (d && d.mfa_token) mfa(d.mfa_token); // 202 to the SDK's requests
+    else finish(d);
   };
 
   function signIn() {
@@ -329,7 +355,7 @@ function mountAuth(el, opts = {}) {
     if (has("password")) {
       parts.push(p.form([["login", "Username or email", "text", has("passkey") ? "username webauthn" : "username"],
         ["password", "Password", "password", "current-password"]], "Sign in",
-      (v) => attempt(() => call("POST", "/api/auth/login", { login: v.login, password: v.password }, { cookie: true, auth: false }))));
+      (v) => attempt(() => call("POST", "/api/auth/login", { login: v.login, password: v.password, remember: state.remember }, { cookie: true, auth: false }))));
     }
     const more = h("div", { class: "row" });
     if (has("passkey") && passkeysSupported()) {
@@ -377,7 +403,7 @@ function mountAuth(el, opts = {}) {
       p.form([["username", "Username", "text", "username"], ["email", "Email", "email", "email"], ["password", "Password", "password", "new-password"]],
         "Create account", async (v) => {
           await call("POST", "/api/auth/register", v, { auth: false });
-          await attempt(() => call("POST", "/api/auth/login", { login: v.username, password: v.password }, { cookie: true, auth: false }));
+          await attempt(() => call("POST", "/api/auth/login", { login: v.username, password: v.password, remember: state.remember }, { cookie: true, auth: false }));
         }),
       h("p", {}, p.button("I have an account", async () => signIn(), "link")));
   }
@@ -387,10 +413,27 @@ function mountAuth(el, opts = {}) {
     p.view("Sign in by email", p.form([["email", "Email", "email", "email"]], "Send code", async (v) => {
       await call("POST", "/api/auth/email-login", { email: v.email }, { auth: false });
       p.view("Enter the code", p.form([["code", "6-digit code from the email", "text", "one-time-code"]], "Sign in",
-        (c) => attempt(() => call("POST", "/api/auth/email-login/confirm", { email: v.email, code: c.code }, { cookie: true, auth: false }))),
+        (c) => attempt(() => call("POST", "/api/auth/email-login/confirm", { email: v.email, code: c.code, remember: state.remember }, { cookie: true, auth: false }))),
       h("p", {}, p.button("Back", async () => signIn(), "link")));
-      p.say("If " + v.email + " has an account, a code is on its way.");
+      p.say("If " + v.email + " has an account, a code is on its way. Type it here, or open the email's link" +
+        (state.mode === "same-site" ? " and come back to this page." : " on this device."));
+      watchReturn();
     }), h("p", {}, p.button("Back", async () => signIn(), "link")));
+  }
+
+  // watchReturn picks up a sign-in finished elsewhere (the email's link, a
+  // hosted page) when the user comes back to this page: the session cookie
+  // then restores it.
+  let watching = false;
+  function watchReturn() {
+    if (watching) return;
+    watching = true;
+    const check = () => {
+      if (document.visibilityState !== "visible" || state.user) return;
+      refresh().then((u) => { if (u) { stopAutofill(); if (opts.onLoggedIn) opts.onLoggedIn(u); } }, () => {});
+    };
+    document.addEventListener("visibilitychange", check);
+    off.push(() => document.removeEventListener("visibilitychange", check));
   }
 
   function mfa(token) {
@@ -454,12 +497,47 @@ function mountSessions(el, opts = {}) {
     (s) => [(s.device || s.user_agent || "Unknown device") + (s.current ? " (this one)" : ""), s.ip + " · last seen " + date(s.last_seen_at), s.current ? "Sign out" : "Revoke"]);
 }
 
+// Web components: <gatehouse-auth>, <gatehouse-passkeys> and
+// <gatehouse-sessions> mount the components on themselves. Attributes: url
+// (calls load when the page has not), mode, methods ("password passkey
+// email social"), theme. They fire bubbling events gatehouse-login and
+// gatehouse-error with the user or the error as detail.
+function defineElements() {
+  if (!globalThis.customElements || !globalThis.HTMLElement) return;
+  const define = (name, mount) => {
+    if (customElements.get(name)) return;
+    customElements.define(name, class extends HTMLElement {
+      connectedCallback() {
+        const url = this.getAttribute("url");
+        if (url && !state.loading) load({ url, mode: this.getAttribute("mode") || undefined, remember: this.hasAttribute("remember") });
+        const fire = (type, detail) => this.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }));
+        const methods = this.getAttribute("methods");
+        this.mounted = mount(this, {
+          methods: methods ? methods.split(/[\s,]+/).filter(Boolean) : undefined,
+          onLoggedIn: (user) => fire("gatehouse-login", user),
+          onError: (err) => fire("gatehouse-error", err),
+        });
+      }
+      disconnectedCallback() {
+        if (this.mounted) this.mounted.unmount();
+        this.mounted = null;
+      }
+    });
+  };
+  define("gatehouse-auth", mountAuth);
+  define("gatehouse-passkeys", mountPasskeyList);
+  define("gatehouse-sessions", mountSessions);
+}
+
 const Gatehouse = {
   version: "1",
   load, mountAuth, mountPasskeyList, mountSessions, me, getSessionToken, refresh, logout, on,
   get user() { return state.user; },
+  get mode() { return state.mode; },
   GatehouseError,
 };
+
+defineElements();
 
 export { Gatehouse };
 export default Gatehouse;

@@ -1,4 +1,4 @@
-package main
+package backend_test
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 
 	"github.com/gatehouse-dev/gatehouse"
 	"github.com/gatehouse-dev/gatehouse/accounts"
+	"github.com/gatehouse-dev/gatehouse/examples/api-backend/backend"
 	"github.com/gatehouse-dev/gatehouse/store/storetest"
 )
 
@@ -22,15 +23,15 @@ import (
 // feed's poll interval the backend refuses the token too. On SQLite and,
 // when configured, PostgreSQL.
 func TestBackendTrustsTokensAndLearnsRevocations(t *testing.T) {
-	for _, backend := range []string{"sqlite", "postgres"} {
-		t.Run(backend, func(t *testing.T) {
+	for _, store := range []string{"sqlite", "postgres"} {
+		t.Run(store, func(t *testing.T) {
 			ctx := context.Background()
 			gs := httptest.NewUnstartedServer(nil)
 			cfg := gatehouse.DefaultConfig()
 			cfg.PublicURL = "http://" + gs.Listener.Addr().String()
 			cfg.DataDir = t.TempDir()
 			cfg.DatabaseURL = "sqlite://" + filepath.Join(cfg.DataDir, "g.db")
-			if backend == "postgres" {
+			if store == "postgres" {
 				cfg.DatabaseURL = storetest.PostgresURL(t)
 			}
 			cfg.Password.Argon2MemoryKiB, cfg.Password.Argon2Iterations = 1024, 1
@@ -49,12 +50,12 @@ func TestBackendTrustsTokensAndLearnsRevocations(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			c, err := newClient(ctx, cfg.PublicURL, key, 200*time.Millisecond)
+			c, err := backend.NewClient(ctx, cfg.PublicURL, key, 200*time.Millisecond)
 			if err != nil {
 				t.Fatalf("newClient() = %v", err)
 			}
 			defer c.Close()
-			backendSrv := httptest.NewServer(routes(c))
+			backendSrv := httptest.NewServer(backend.Routes(c))
 			defer backendSrv.Close()
 
 			post := func(path string, body any, token string) (int, map[string]any) {
