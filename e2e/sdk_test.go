@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +20,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/e2e"
 	"github.com/gatehouse-dev/gatehouse/examples/api-backend/backend"
 	"github.com/gatehouse-dev/gatehouse/examples/spa/app"
+	"github.com/gatehouse-dev/gatehouse/internal/oidctest"
 	"github.com/gatehouse-dev/gatehouse/web"
 )
 
@@ -314,4 +316,40 @@ document.addEventListener("gatehouse-login", (ev) => { document.getElementById("
 	fillAndSubmit(b, "#auth", map[string]string{"code": recovery})
 	waitFor(t, b, "the signed-in view", shadowText("#auth")+`.includes("Signed in as ada")`)
 	waitFor(t, b, "the gatehouse-login event", `document.querySelector("#event").textContent === "login ada"`)
+}
+
+// TestSDKSocialSignIn: the SDK's button for a configured provider goes
+// through the provider and Gatehouse and back to the page, which the SDK
+// then shows signed in (same-site mode, from Gatehouse's session cookie).
+func TestSDKSocialSignIn(t *testing.T) {
+	idp := oidctest.New(oidctest.Options{})
+	t.Cleanup(idp.Close)
+	idp.SetUser(oidctest.User{Subject: "sdk-1", Email: "grace@example.com", EmailVerified: true, PreferredUsername: "grace"})
+	providers := filepath.Join(t.TempDir(), "providers.yaml")
+	file := fmt.Sprintf("providers:\n  - name: corp\n    kind: oidc\n    display_name: Corp ID\n    issuer_url: %s\n    client_id: %s\n",
+		idp.Issuer, idp.ClientID)
+	if err := os.WriteFile(providers, []byte(file), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("GATEHOUSE_OAUTH_CORP_CLIENT_SECRET", idp.ClientSecret)
+	site := e2e.NewSite(t)
+	h := e2e.Start(t, e2e.WithConfig(func(c *gatehouse.Config) {
+		onLocalhost(c)
+		c.HTTP.AllowedOrigins = []string{site.URL}
+		c.OAuth.ProvidersFile = providers
+	}))
+	site.Page("/", `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Social</title>
+<script src="`+h.URL+`/sdk/gatehouse.js"></script></head><body>
+<gatehouse-auth id="auth" url="`+h.URL+`"></gatehouse-auth>
+</body></html>`)
+	b := e2e.NewBrowser(t, site.URL)
+	b.WithoutPasskeyAutofill()
+	b.Navigate(site.URL + "/")
+	waitFor(t, b, "the provider's button", shadowText("#auth")+`.includes("Continue with Corp ID")`)
+	b.Eval(shadowJS("#auth", `[...root.querySelectorAll("a")].find(e => e.textContent === "Continue with Corp ID").click();`), nil)
+	b.WaitURL(site.URL + "/")
+	waitFor(t, b, "signed in through the provider", shadowText("#auth")+`.includes("Signed in as grace")`)
+	if n := len(idp.AuthRequests()); n != 1 {
+		t.Errorf("provider saw %d authorization requests, want 1", n)
+	}
 }
