@@ -31,6 +31,13 @@
 // loopback (internal/oidctest) from the sign-in and registration pages'
 // buttons (TestOAuthSignUpAndSignIn).
 //
+// Every page: TestEveryPageScreenshot visits every hosted and admin page in
+// the states users meet them in (empty lists, refused forms, spent links)
+// and saves each in the light and the dark colour scheme at both widths. It
+// fails when a page scrolls sideways on a phone, lacks its h1 or the skip
+// link, or when a template in web/ui/templates was not seen as a page, so
+// that a new page cannot go without screenshots.
+//
 // # Running
 //
 // The suite is behind the build tag e2e, so go test ./... neither builds nor

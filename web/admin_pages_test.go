@@ -495,7 +495,7 @@ func TestAdminAPIKeysPage(t *testing.T) {
 			t.Errorf("the list page shows the secret (status %d)", list.status)
 		}
 		for _, want := range []string{">billing backend<", "<code>" + secret[:9] + "…</code>", `<span class="badge">admin</span>`,
-			`<span class="badge">introspect</span>`, "by root", `<td class="nowrap">never</td>`, time.Now().AddDate(0, 1, 1).Format("2 Jan 2006") + " 00:00 UTC"} {
+			`<span class="badge">introspect</span>`, "by root", `<td class="nowrap" data-label="Last used">never</td>`, time.Now().AddDate(0, 1, 1).Format("2 Jan 2006") + " 00:00 UTC"} {
 			if !strings.Contains(list.body, want) {
 				t.Errorf("the key list lacks %s", want)
 			}
@@ -505,7 +505,7 @@ func TestAdminAPIKeysPage(t *testing.T) {
 		if r := env.do(nil, "GET", "/api/admin/users", nil, "Authorization", "Bearer "+secret); r.status != 200 || !strings.Contains(r.body, `"total":2`) {
 			t.Errorf("GET /api/admin/users with the new key = %d %s, want 200", r.status, r.body)
 		}
-		if r := env.do(admin, "GET", "/admin/api-keys", nil); strings.Contains(r.body, `<td class="nowrap">never</td>`) {
+		if r := env.do(admin, "GET", "/admin/api-keys", nil); strings.Contains(r.body, `<td class="nowrap" data-label="Last used">never</td>`) {
 			t.Error("the key list does not show when the key was used")
 		}
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/gatehouse-dev/gatehouse/auth"
 )
@@ -125,7 +126,38 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) 
 	if statusOf(e.Code) == http.StatusServiceUnavailable && w.Header().Get("Retry-After") == "" {
 		setUnavailableRetryAfter(w, err)
 	}
-	s.render(w, r, statusOf(e.Code), "error.html", errorPage{Title: statusTitle(statusOf(e.Code)), Message: auth.ErrorMessage(e)})
+	p := errorPage{Title: errorTitle(e.Code), Message: auth.ErrorMessage(e)}
+	p.Action, p.ActionURL = s.errorAction(r, e.Code)
+	s.render(w, r, statusOf(e.Code), "error.html", p)
+}
+
+// errorAction is the way on from an error page, or "": a link from a mail
+// that no longer works leads to the page that sends a new one.
+func (s *Server) errorAction(r *http.Request, code string) (label, url string) {
+	if code != auth.EInvalidToken && code != auth.ETokenReused {
+		return "", ""
+	}
+	path := strings.TrimPrefix(r.URL.Path, s.base)
+	switch {
+	case strings.HasPrefix(path, "/reset-password/"):
+		return "Ask for a new reset link", s.base + "/reset-password"
+	case strings.HasPrefix(path, "/verify-email/"):
+		return "Ask for a new confirmation link", s.base + "/verify-email"
+	case strings.HasPrefix(path, "/login/email/"):
+		return "Ask for a new sign-in link", s.base + "/login/email"
+	}
+	return "", ""
+}
+
+// errorTitle heads the error page. Most titles follow the status, but a
+// link from a mail that no longer works is answered 401, and "Sign-in
+// needed" would send its reader the wrong way.
+func errorTitle(code string) string {
+	switch code {
+	case auth.EInvalidToken, auth.ETokenReused:
+		return "This link does not work"
+	}
+	return statusTitle(statusOf(code))
 }
 
 func statusTitle(status int) string {

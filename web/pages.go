@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"path"
+	"strings"
 
 	"github.com/gatehouse-dev/gatehouse/auth"
 	"github.com/gatehouse-dev/gatehouse/oauthlogin"
@@ -66,7 +67,10 @@ type view struct {
 	// Providers are the outside providers to offer sign-in buttons for
 	// (oauth.go).
 	Providers []oauthlogin.ProviderInfo
-	Page      any
+	// Template names the page's template without .html, on the body as
+	// data-page, so that the browser suite can tell which page it shows.
+	Template string
+	Page     any
 }
 
 // render executes a page into a buffer first, so that a template failure
@@ -80,7 +84,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	}
 	var buf bytes.Buffer
 	u, _ := UserFrom(r.Context())
-	v := view{Product: s.cfg.ProductName, Logo: s.cfg.LogoURL, Themed: s.cfg.AccentColor != "", Nonce: cspNonce(r.Context()), Base: s.base, User: u, Flash: takeFlash(w, r), Passkeys: s.cfg.Passkeys != nil, Page: data,
+	v := view{Product: s.cfg.ProductName, Logo: s.cfg.LogoURL, Themed: s.cfg.AccentColor != "", Nonce: cspNonce(r.Context()), Base: s.base, User: u, Flash: takeFlash(w, r), Passkeys: s.cfg.Passkeys != nil, Page: data, Template: strings.TrimSuffix(name, ".html"),
 		Mail: s.cfg.Accounts.MailEnabled(), EmailLogin: s.cfg.Accounts.EmailLoginEnabled(), Providers: s.providers()}
 	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
 		s.log.LogAttrs(r.Context(), slog.LevelError, "render page", slog.String("page", name), slog.String("error", err.Error()))
@@ -96,4 +100,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 type errorPage struct {
 	Title   string
 	Message string
+	// Action and ActionURL offer the way on, when there is a better one
+	// than the start page (errorAction).
+	Action, ActionURL string
 }
