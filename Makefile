@@ -4,7 +4,7 @@ GO ?= go
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 REDIS_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: test test-all race bench lint e2e build integration bench-http
+.PHONY: test test-all race bench lint e2e build integration bench-http guides
 
 ## test: the unit and store tests (PostgreSQL/Redis runs skip unless their URLs are set)
 test:
@@ -35,6 +35,12 @@ e2e:
 ## (needs PostgreSQL at PG_URL and redis-server on the PATH; starts its own Redis)
 integration:
 	GATEHOUSE_TEST_POSTGRES_URL=$(PG_URL) $(GO) test -tags integration -count=1 -timeout 10m ./integration/...
+
+## guides: run every shell command of the README and docs/guides against real processes on
+## loopback (needs PostgreSQL at PG_URL, Redis at REDIS_URL, curl, jq, sqlite3, openssl and the
+## PostgreSQL client tools)
+guides:
+	GATEHOUSE_TEST_POSTGRES_URL=$(PG_URL) GATEHOUSE_TEST_REDIS_URL=$(REDIS_URL) $(GO) test -tags integration -count=1 -timeout 5m ./guides/...
 
 ## bench-http: the HTTP load benchmark on loopback (SQLite, then PostgreSQL + Redis); writes docs/bench-http.svg
 bench-http:
