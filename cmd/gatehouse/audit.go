@@ -15,20 +15,11 @@ import (
 	"github.com/gatehouse-dev/gatehouse/auth"
 )
 
-const auditUsage = `Usage: gatehouse audit tail [flags]
-
-Prints the latest events of the audit log, oldest first: sign-ins and their
+const auditAbout = `Prints the latest events of the audit log, oldest first: sign-ins and their
 failures, sign-outs, password, role and account changes, API keys. Each line
 has the time (UTC), the event, who acted, whose account it concerns, the
 client's IP address and the details. With --follow it then prints new events
-as they happen, checking every second, until interrupted (Ctrl+C).
-
-Examples:
-  gatehouse audit tail
-  gatehouse audit tail -n 100 --type login.failed
-  gatehouse audit tail --user alice --follow
-  gatehouse audit tail --json | jq -r .type
-`
+as they happen, checking every second, until interrupted (Ctrl+C).`
 
 // auditPoll is how often tail --follow looks for new events.
 const auditPoll = time.Second
@@ -39,95 +30,84 @@ const auditPoll = time.Second
 // this long).
 const auditSlack = 10 * time.Second
 
-func cmdAudit(ctx context.Context, args []string, e *env) error {
-	if len(args) == 0 || args[0] == "--help" || args[0] == "-h" || args[0] == "help" {
-		fmt.Fprint(e.stdout, auditUsage)
-		if len(args) == 0 {
-			return &usageError{"audit needs a subcommand: tail"}
-		}
-		return nil
-	}
-	if args[0] != "tail" {
-		return &usageError{fmt.Sprintf("unknown audit subcommand %q; run 'gatehouse audit --help'", args[0])}
-	}
-	return auditTail(ctx, newFlagSet("audit tail", auditUsage, e), args[1:], e)
-}
-
-func auditTail(ctx context.Context, fs *flag.FlagSet, args []string, e *env) error {
+// auditTailFlags makes 'gatehouse audit tail'.
+func auditTailFlags(fs *flag.FlagSet) action {
 	follow := fs.Bool("follow", false, "keep printing new events until interrupted")
 	user := fs.String("user", "", "only events by or about this user (an ID, a username or an email)")
 	typ := fs.String("type", "", "only events of this type, such as login.failed")
 	n := fs.Int("n", 20, "print the latest `N` events first (1 to 1000)")
 	asJSON := fs.Bool("json", false, "print one JSON object per line")
-	g, err := openForCLI(args, fs, e)
-	if err != nil {
-		return err
-	}
-	defer g.Close()
-	if *n < 1 || *n > 1000 {
-		return &usageError{"-n must be between 1 and 1000"}
-	}
-	st := g.Store()
-	f := auth.EventFilter{Type: *typ}
-	if *user != "" {
-		if f.UserID, err = auditUserID(ctx, st, *user); err != nil {
+	return func(ctx context.Context, args []string, e *env) error {
+		g, err := openForCLI(args, fs, e)
+		if err != nil {
 			return err
 		}
-	}
-
-	p := &eventPrinter{w: e.stdout, json: *asJSON, st: st, names: map[string]string{}}
-	latest, err := latestEvents(ctx, st, f, *n)
-	if err != nil {
-		return cliError(err)
-	}
-	if err := p.print(ctx, latest); err != nil {
-		return err
-	}
-	if !*follow {
-		return nil
-	}
-
-	// Follow: every poll reads what is newer than the newest event printed
-	// (less the slack) and prints what it has not printed yet.
-	seen := map[int64]time.Time{}
-	var newest time.Time
-	for _, ev := range latest {
-		seen[ev.ID] = ev.CreatedAt
-		newest = maxTime(newest, ev.CreatedAt)
-	}
-	if newest.IsZero() {
-		newest = time.Now()
-	}
-	tick := time.NewTicker(auditPoll)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-tick.C:
+		defer g.Close()
+		if *n < 1 || *n > 1000 {
+			return &usageError{"-n must be between 1 and 1000"}
 		}
-		since := newest.Add(-auditSlack)
-		evs, err := eventsSince(ctx, st, f, since)
-		if ctx.Err() != nil {
-			return nil
+		st := g.Store()
+		f := auth.EventFilter{Type: *typ}
+		if *user != "" {
+			if f.UserID, err = auditUserID(ctx, st, *user); err != nil {
+				return err
+			}
 		}
+
+		p := &eventPrinter{w: e.stdout, json: *asJSON, st: st, names: map[string]string{}, color: newPainter(e.stdout, e.lookupEnv)}
+		latest, err := latestEvents(ctx, st, f, *n)
 		if err != nil {
 			return cliError(err)
 		}
-		var fresh []*auth.Event
-		for _, ev := range evs {
-			if _, ok := seen[ev.ID]; !ok {
-				fresh = append(fresh, ev)
-				seen[ev.ID] = ev.CreatedAt
-				newest = maxTime(newest, ev.CreatedAt)
-			}
-		}
-		if err := p.print(ctx, fresh); err != nil {
+		if err := p.print(ctx, latest); err != nil {
 			return err
 		}
-		for id, at := range seen {
-			if at.Before(since.Add(-auditSlack)) {
-				delete(seen, id)
+		if !*follow {
+			return nil
+		}
+
+		// Follow: every poll reads what is newer than the newest event printed
+		// (less the slack) and prints what it has not printed yet.
+		seen := map[int64]time.Time{}
+		var newest time.Time
+		for _, ev := range latest {
+			seen[ev.ID] = ev.CreatedAt
+			newest = maxTime(newest, ev.CreatedAt)
+		}
+		if newest.IsZero() {
+			newest = time.Now()
+		}
+		tick := time.NewTicker(auditPoll)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-tick.C:
+			}
+			since := newest.Add(-auditSlack)
+			evs, err := eventsSince(ctx, st, f, since)
+			if ctx.Err() != nil {
+				return nil
+			}
+			if err != nil {
+				return cliError(err)
+			}
+			var fresh []*auth.Event
+			for _, ev := range evs {
+				if _, ok := seen[ev.ID]; !ok {
+					fresh = append(fresh, ev)
+					seen[ev.ID] = ev.CreatedAt
+					newest = maxTime(newest, ev.CreatedAt)
+				}
+			}
+			if err := p.print(ctx, fresh); err != nil {
+				return err
+			}
+			for id, at := range seen {
+				if at.Before(since.Add(-auditSlack)) {
+					delete(seen, id)
+				}
 			}
 		}
 	}
@@ -217,12 +197,17 @@ type eventPrinter struct {
 	json    bool
 	st      auth.UserStore
 	names   map[string]string // user ID → username, "" for an account that is gone
+	color   painter
 	started bool
 }
 
 // The widths of the columns of a line; longer values push the rest along
-// rather than being cut.
-const auditLine = "%-20s  %-22s  %-16s  %-16s  %-15s  %s"
+// rather than being cut. The event's column is padded by the printer, so
+// that its colour does not count towards the width.
+const (
+	auditLine       = "%-20s  %s  %-16s  %-16s  %-15s  %s"
+	auditEventWidth = 22
+)
 
 func (p *eventPrinter) print(ctx context.Context, events []*auth.Event) error {
 	if p.json {
@@ -236,7 +221,7 @@ func (p *eventPrinter) print(ctx context.Context, events []*auth.Event) error {
 	}
 	if !p.started {
 		p.started = true
-		fmt.Fprintln(p.w, fmt.Sprintf(auditLine, "TIME", "EVENT", "ACTOR", "TARGET", "IP", "DETAILS"))
+		fmt.Fprintln(p.w, p.color.paint(bold, fmt.Sprintf(auditLine, "TIME", p.color.pad("", "EVENT", auditEventWidth), "ACTOR", "TARGET", "IP", "DETAILS")))
 	}
 	for _, ev := range events {
 		actor, err := p.name(ctx, ev.ActorID)
@@ -251,7 +236,8 @@ func (p *eventPrinter) print(ctx context.Context, events []*auth.Event) error {
 		if ip == "" {
 			ip = "-"
 		}
-		line := fmt.Sprintf(auditLine, ev.CreatedAt.UTC().Format(time.RFC3339), ev.Type, actor, target, ip, details(ev.Data))
+		event := p.color.pad(eventStyle(ev.Type), ev.Type, auditEventWidth)
+		line := fmt.Sprintf(auditLine, ev.CreatedAt.UTC().Format(time.RFC3339), event, actor, target, ip, details(ev.Data))
 		if _, err := fmt.Fprintln(p.w, strings.TrimRight(line, " ")); err != nil {
 			return err
 		}

@@ -17,9 +17,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/accounts"
 )
 
-const importUsage = `Usage: gatehouse users import FILE [--format csv|jsonl] [--dry-run] [--skip-invalid]
-
-Creates and updates users from FILE: CSV with a header row, or JSON lines
+const importAbout = `Creates and updates users from FILE: CSV with a header row, or JSON lines
 (one object per line), with the fields
 
   username        required; 3 to 32 letters, digits, _ . -
@@ -30,74 +28,69 @@ Creates and updates users from FILE: CSV with a header row, or JSON lines
   roles           separated by , ; or spaces (a list in JSON); default: the
                   configured default roles
   email_verified  true/false, 1/0, yes/no
-  created_at      RFC 3339, "2006-01-02 15:04:05[.ffffff]" (UTC), or Unix seconds
+  created_at      RFC 3339, "2006-01-02 15:04:05[.ffffff]" (UTC) or Unix seconds
 
 Every row is checked first, and nothing is written while any row is bad
 (each is reported with its line) unless --skip-invalid is given. Users sign
 in with their old passwords; each hash becomes argon2id at the first sign-in.
-See docs/migrate-from-flask.md.
-`
+See docs/migrate-from-flask.md.`
 
-func userImport(ctx context.Context, fs *flag.FlagSet, args []string, e *env) error {
+// userImportFlags makes 'gatehouse users import'.
+func userImportFlags(fs *flag.FlagSet) action {
 	format := fs.String("format", "", "csv or jsonl (default: guessed from the first character)")
 	dryRun := fs.Bool("dry-run", false, "check every row and report what would change, without writing")
 	skipInvalid := fs.Bool("skip-invalid", false, "import the valid rows even when some are invalid")
-	batch := fs.Int("batch", 5000, "rows looked up and written per transaction")
-	fs.Usage = func() {
-		fmt.Fprint(e.stdout, importUsage)
-		fmt.Fprintln(e.stdout, "\nFlags:")
-		fs.SetOutput(e.stdout)
-		fs.PrintDefaults()
-		fs.SetOutput(io.Discard)
-	}
-	flags, pos := interleave(fs, args)
-	g, err := openForCLI(append(flags, "--"), fs, e)
-	if err != nil {
-		return err
-	}
-	defer g.Close()
-	if len(pos) != 1 {
-		return &usageError{"users import needs one FILE"}
-	}
-	path := pos[0]
-	if *format != "" && *format != accounts.FormatCSV && *format != accounts.FormatJSONLines {
-		return &usageError{fmt.Sprintf("--format must be %s or %s", accounts.FormatCSV, accounts.FormatJSONLines)}
-	}
-	bar := newProgress(e.stderr)
-
-	// Pass 1: check every row, and what it would do, without writing.
-	check, err := importPass(ctx, g.Accounts(), path, *format, accounts.ImportOptions{DryRun: true, BatchSize: *batch}, bar, "Checking", 0)
-	if err != nil {
-		return err
-	}
-	reportProblems(e, check)
-	if *dryRun {
-		fmt.Fprintf(e.stdout, "Dry run of %s: %s rows; %s would be created, %s updated, %s unchanged; %s invalid. Nothing was written.\n",
-			path, count(check.Rows), count(check.Created), count(check.Updated), count(check.Unchanged), count(check.Invalid))
-		if check.Invalid > 0 {
-			return fmt.Errorf("%s invalid rows", count(check.Invalid))
+	batch := fs.Int("batch", 5000, "`N` rows looked up and written per transaction")
+	return func(ctx context.Context, args []string, e *env) error {
+		flags, pos := interleave(fs, args)
+		g, err := openForCLI(append(flags, "--"), fs, e)
+		if err != nil {
+			return err
 		}
+		defer g.Close()
+		if len(pos) != 1 {
+			return &usageError{"users import needs one FILE"}
+		}
+		path := pos[0]
+		if *format != "" && *format != accounts.FormatCSV && *format != accounts.FormatJSONLines {
+			return &usageError{fmt.Sprintf("--format must be %s or %s", accounts.FormatCSV, accounts.FormatJSONLines)}
+		}
+		bar := newProgress(e.stderr)
+
+		// Pass 1: check every row, and what it would do, without writing.
+		check, err := importPass(ctx, g.Accounts(), path, *format, accounts.ImportOptions{DryRun: true, BatchSize: *batch}, bar, "Checking", 0)
+		if err != nil {
+			return err
+		}
+		reportProblems(e, check)
+		if *dryRun {
+			fmt.Fprintf(e.stdout, "Dry run of %s: %s rows; %s would be created, %s updated, %s unchanged; %s invalid. Nothing was written.\n",
+				path, count(check.Rows), count(check.Created), count(check.Updated), count(check.Unchanged), count(check.Invalid))
+			if check.Invalid > 0 {
+				return fmt.Errorf("%s invalid rows", count(check.Invalid))
+			}
+			return nil
+		}
+		if check.Invalid > 0 && !*skipInvalid {
+			return fmt.Errorf("%s of %s rows are invalid, so nothing was imported; fix them, or pass --skip-invalid to import the others",
+				count(check.Invalid), count(check.Rows))
+		}
+
+		// Pass 2: write.
+		rep, err := importPass(ctx, g.Accounts(), path, *format, accounts.ImportOptions{BatchSize: *batch}, bar, "Importing", check.Rows)
+		if err != nil {
+			return err
+		}
+		if rep.Invalid > check.Invalid {
+			reportProblems(e, rep) // rows that became invalid since the check, such as a username taken meanwhile
+		}
+		rate := float64(rep.Rows) / max(rep.Duration.Seconds(), 1e-9)
+		fmt.Fprintf(e.stdout, "Imported %s in %s (%s rows/s): %s rows; %s created, %s updated, %s unchanged, %s skipped as invalid.\n",
+			path, rep.Duration.Round(100*time.Millisecond), count(int(rate)), count(rep.Rows),
+			count(rep.Created), count(rep.Updated), count(rep.Unchanged), count(rep.Invalid))
+		fmt.Fprintf(e.stdout, "Password hashes: %s. Each becomes argon2id at the user's first sign-in.\n", hashSummary(rep.Hashes))
 		return nil
 	}
-	if check.Invalid > 0 && !*skipInvalid {
-		return fmt.Errorf("%s of %s rows are invalid, so nothing was imported; fix them, or pass --skip-invalid to import the others",
-			count(check.Invalid), count(check.Rows))
-	}
-
-	// Pass 2: write.
-	rep, err := importPass(ctx, g.Accounts(), path, *format, accounts.ImportOptions{BatchSize: *batch}, bar, "Importing", check.Rows)
-	if err != nil {
-		return err
-	}
-	if rep.Invalid > check.Invalid {
-		reportProblems(e, rep) // rows that became invalid since the check, such as a username taken meanwhile
-	}
-	rate := float64(rep.Rows) / max(rep.Duration.Seconds(), 1e-9)
-	fmt.Fprintf(e.stdout, "Imported %s in %s (%s rows/s): %s rows; %s created, %s updated, %s unchanged, %s skipped as invalid.\n",
-		path, rep.Duration.Round(100*time.Millisecond), count(int(rate)), count(rep.Rows),
-		count(rep.Created), count(rep.Updated), count(rep.Unchanged), count(rep.Invalid))
-	fmt.Fprintf(e.stdout, "Password hashes: %s. Each becomes argon2id at the user's first sign-in.\n", hashSummary(rep.Hashes))
-	return nil
 }
 
 // importPass runs one pass over the file.

@@ -2,36 +2,24 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"text/tabwriter"
 	"time"
 )
 
-const keysUsage = `Usage: gatehouse keys <subcommand> [flags]
+// keysListFlags makes 'gatehouse keys list'.
+func keysListFlags(fs *flag.FlagSet) action {
+	return func(ctx context.Context, args []string, e *env) error { return cmdKeys(ctx, fs, args, e, "list") }
+}
 
-Subcommands:
-  list     List the signing keys published in the JWKS
-  rotate   Make a new signing key active now; the old one stays published
-           until every token it signed has expired
+// keysRotateFlags makes 'gatehouse keys rotate'.
+func keysRotateFlags(fs *flag.FlagSet) action {
+	return func(ctx context.Context, args []string, e *env) error { return cmdKeys(ctx, fs, args, e, "rotate") }
+}
 
-Examples:
-  gatehouse keys list
-  gatehouse keys rotate
-`
-
-func cmdKeys(ctx context.Context, args []string, e *env) error {
-	if len(args) == 0 || args[0] == "--help" || args[0] == "-h" || args[0] == "help" {
-		fmt.Fprint(e.stdout, keysUsage)
-		if len(args) == 0 {
-			return &usageError{"keys needs a subcommand"}
-		}
-		return nil
-	}
-	sub, rest := args[0], args[1:]
-	if sub != "list" && sub != "rotate" {
-		return &usageError{fmt.Sprintf("unknown keys subcommand %q; run 'gatehouse keys --help'", sub)}
-	}
-	g, err := openForCLI(rest, newFlagSet("keys", keysUsage, e), e)
+func cmdKeys(ctx context.Context, fs *flag.FlagSet, args []string, e *env, sub string) error {
+	g, err := openForCLI(args, fs, e)
 	if err != nil {
 		return err
 	}

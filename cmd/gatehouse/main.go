@@ -2,9 +2,16 @@
 //
 //	gatehouse serve                 run the server
 //	gatehouse migrate               apply database migrations
-//	gatehouse user create|list|show|set-roles|disable|enable|delete|import
+//	gatehouse user create|list|show|set-roles|disable|enable|delete
+//	gatehouse users import FILE     create and update users from a file
+//	gatehouse keys list|rotate      the access-token signing keys
 //	gatehouse audit tail            print (and --follow) the audit log
+//	gatehouse completion bash|zsh|fish
 //	gatehouse version
+//	gatehouse help [command]
+//
+// The commands, their flags, their help, docs/cli.md and the completion
+// scripts all come from one table (commands.go).
 //
 // Every command reads the same configuration: a YAML file (--config), then
 // GATEHOUSE_* environment variables, then flags.
@@ -43,66 +50,28 @@ func main() {
 	os.Exit(run(ctx, os.Args[1:], &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, lookupEnv: os.LookupEnv}))
 }
 
-const topUsage = `Gatehouse: authentication and authorization for web applications.
-
-Usage:
-  gatehouse <command> [flags]
-
-Commands:
-  serve       Run the server (creates and migrates the database on first start)
-  migrate     Apply pending database migrations and exit
-  user        Manage users: create, list, show, set-roles, disable, enable, delete, import
-  keys        List or rotate the access-token signing keys
-  audit       Read the audit log: tail [--follow] [--user U] [--type T] [-n N] [--json]
-  version     Print the version
-
-Run 'gatehouse <command> --help' for a command's flags.
-Configuration: --config FILE (YAML), GATEHOUSE_* variables, flags; see docs/configuration.md.
-`
-
-// run executes one command line and returns the exit status. Errors are one
-// line on stderr; nothing panics out of here.
+// run executes one command line and returns the exit status: 0, 1 for a
+// failure, 2 for a mistake on the command line. Help goes to stdout; errors
+// are one line on stderr; nothing panics out of here.
 func run(ctx context.Context, args []string, e *env) (status int) {
 	defer func() {
 		if p := recover(); p != nil {
-			fmt.Fprintf(e.stderr, "gatehouse: internal error: %v\n", p)
+			fmt.Fprintf(e.stderr, "%s internal error: %v\n", errorPrefix(e), p)
 			status = 1
 		}
 	}()
-	if len(args) == 0 {
-		fmt.Fprint(e.stderr, topUsage)
-		return 2
-	}
-	var err error
-	switch cmd, rest := args[0], args[1:]; cmd {
-	case "serve":
-		err = cmdServe(ctx, rest, e)
-	case "migrate":
-		err = cmdMigrate(ctx, rest, e)
-	case "user", "users":
-		err = cmdUser(ctx, rest, e)
-	case "keys":
-		err = cmdKeys(ctx, rest, e)
-	case "audit":
-		err = cmdAudit(ctx, rest, e)
-	case "version", "--version":
-		err = cmdVersion(rest, e)
-	case "help", "-h", "--help", "-help":
-		fmt.Fprint(e.stdout, topUsage)
-		return 0
-	default:
-		err = &usageError{fmt.Sprintf("unknown command %q; run 'gatehouse help' for the list", cmd)}
-	}
+	err := dispatch(ctx, commandTable(), args, e)
+	var ue *usageError
 	switch {
 	case err == nil:
 		return 0
-	case errors.Is(err, flag.ErrHelp):
-		return 0
-	case errors.As(err, new(*usageError)):
-		fmt.Fprintf(e.stderr, "gatehouse: %v\n", err)
+	case err == errUsageShown:
+		return 2
+	case errors.As(err, &ue):
+		fmt.Fprintf(e.stderr, "%s %v\n", errorPrefix(e), err)
 		return 2
 	default:
-		fmt.Fprintf(e.stderr, "gatehouse: %s\n", oneLine(err.Error()))
+		fmt.Fprintf(e.stderr, "%s %s\n", errorPrefix(e), oneLine(err.Error()))
 		return 1
 	}
 }
@@ -112,27 +81,11 @@ func oneLine(s string) string {
 	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
 }
 
-// newFlagSet returns a flag set that reports errors through the returned
-// error rather than exiting, and prints help to stdout.
-func newFlagSet(name, usage string, e *env) *flag.FlagSet {
-	fs := flag.NewFlagSet("gatehouse "+name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {
-		fmt.Fprint(e.stdout, usage)
-		fmt.Fprintln(e.stdout, "\nFlags:")
-		fs.SetOutput(e.stdout)
-		fs.PrintDefaults()
-		fs.SetOutput(io.Discard)
-	}
-	return fs
-}
-
 // parse parses flags, turning flag errors into usage errors.
 func parse(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fs.Usage()
-			return flag.ErrHelp
+			return flag.ErrHelp // run prints the help, once
 		}
 		return &usageError{err.Error()}
 	}

@@ -18,10 +18,9 @@ import (
 	"github.com/gatehouse-dev/gatehouse/config"
 )
 
-// loadConfig defines the configuration flags on fs, parses args and loads the
-// configuration.
+// loadConfig parses args with fs, which holds the configuration flags
+// (command.flagSet defines them), and loads the configuration.
 func loadConfig(fs *flag.FlagSet, args []string, e *env) (*config.Config, error) {
-	config.RegisterFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return nil, err
 	}
@@ -51,14 +50,6 @@ func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, opts))
 }
 
-const serveUsage = `Usage: gatehouse serve [flags]
-
-Runs the Gatehouse server. With no configuration it keeps its data in
-./gatehouse.db, generates its secret key into ./gatehouse.key, and listens on
-127.0.0.1:8080. When no admin account exists it prints a one-time setup link.
-SIGINT or SIGTERM stops it gracefully, finishing requests in flight.
-`
-
 // noArgs refuses positional arguments left after the flags.
 func noArgs(fs *flag.FlagSet) error {
 	if fs.NArg() > 0 {
@@ -67,8 +58,13 @@ func noArgs(fs *flag.FlagSet) error {
 	return nil
 }
 
-func cmdServe(ctx context.Context, args []string, e *env) error {
-	fs := newFlagSet("serve", serveUsage, e)
+// serveFlags makes 'gatehouse serve', which takes only the configuration
+// flags.
+func serveFlags(fs *flag.FlagSet) action {
+	return func(ctx context.Context, args []string, e *env) error { return cmdServe(ctx, fs, args, e) }
+}
+
+func cmdServe(ctx context.Context, fs *flag.FlagSet, args []string, e *env) error {
 	cfg, err := loadConfig(fs, args, e)
 	if err != nil {
 		return err
@@ -100,12 +96,13 @@ func cmdServe(ctx context.Context, args []string, e *env) error {
 	}
 	addr := ln.Addr().String()
 	log.Info("Gatehouse is listening", "address", "http://"+addr, "public_url", cfg.PublicURL, "dev", cfg.DevMode())
-	fmt.Fprintf(e.stdout, "Gatehouse is listening on http://%s (public URL %s)\n", addr, cfg.PublicURL)
+	out := newPainter(e.stdout, e.lookupEnv)
+	fmt.Fprintf(e.stdout, "Gatehouse is listening on %s (public URL %s)\n", out.paint(bold, "http://"+addr), cfg.PublicURL)
 	if link, expires, err := g.SetupLink(ctx); err != nil {
 		log.Error("could not create the setup link", "error", err)
 	} else if link != "" {
-		fmt.Fprintf(e.stdout, "No admin account exists yet. Create one at:\n  %s\n(this link works once and expires at %s)\n",
-			link, expires.UTC().Format(time.RFC3339))
+		fmt.Fprintf(e.stdout, "%s Create one at:\n  %s\n(this link works once and expires at %s)\n",
+			out.paint(yellow, "No admin account exists yet."), out.paint(boldCyanUnderline, link), expires.UTC().Format(time.RFC3339))
 	}
 	errc := make(chan error, 2)
 	// Every listener is open before anyone is told the server is up.

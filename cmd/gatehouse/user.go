@@ -20,14 +20,13 @@ import (
 	"github.com/gatehouse-dev/gatehouse/store"
 )
 
-const migrateUsage = `Usage: gatehouse migrate [flags]
+// migrateFlags makes 'gatehouse migrate', which takes only the
+// configuration flags.
+func migrateFlags(fs *flag.FlagSet) action {
+	return func(ctx context.Context, args []string, e *env) error { return cmdMigrate(ctx, fs, args, e) }
+}
 
-Applies pending database migrations, all in one transaction: if one fails, the
-database is left as it was. 'gatehouse serve' does this on start too.
-`
-
-func cmdMigrate(ctx context.Context, args []string, e *env) error {
-	fs := newFlagSet("migrate", migrateUsage, e)
+func cmdMigrate(ctx context.Context, fs *flag.FlagSet, args []string, e *env) error {
 	cfg, err := loadConfig(fs, args, e)
 	if err != nil {
 		return err
@@ -56,14 +55,6 @@ func cmdMigrate(ctx context.Context, args []string, e *env) error {
 	return nil
 }
 
-func cmdVersion(args []string, e *env) error {
-	if len(args) > 0 {
-		return &usageError{"version takes no arguments"}
-	}
-	fmt.Fprintf(e.stdout, "gatehouse %s\n", version())
-	return nil
-}
-
 // version is the module version the binary was built from, or the VCS
 // revision for a development build.
 func version() string {
@@ -82,30 +73,6 @@ func version() string {
 	}
 	return v
 }
-
-const userUsage = `Usage: gatehouse user <subcommand> [flags] [arguments]
-
-Subcommands:
-  create --username U --email E [--role R]... [--password-stdin] [--verified]
-                       Create a user; prints only the new user's ID
-  list [--query Q] [--role R] [--json]
-                       List users
-  show USER [--json]   Show one user (USER is an ID, a username or an email)
-  set-roles USER ROLE...
-                       Replace a user's roles
-  disable USER         Disable a user (sign-in refused)
-  enable USER          Enable a user again
-  delete USER          Delete a user and everything they own
-  import FILE [--dry-run] [--skip-invalid] [--format csv|jsonl]
-                       Create and update users from a CSV or JSON lines
-                       file (see 'gatehouse users import --help')
-
-Examples:
-  echo "$PASSWORD" | gatehouse user create --username alice \
-      --email alice@example.com --role admin --password-stdin
-  gatehouse user list --role admin
-  gatehouse user set-roles alice user editor
-`
 
 // roleList collects repeated --role flags.
 type roleList []string
@@ -159,35 +126,6 @@ func cliError(err error) error {
 	return errors.New(e.Message)
 }
 
-func cmdUser(ctx context.Context, args []string, e *env) error {
-	if len(args) == 0 || args[0] == "--help" || args[0] == "-h" || args[0] == "help" {
-		fmt.Fprint(e.stdout, userUsage)
-		if len(args) == 0 {
-			return &usageError{"user needs a subcommand"}
-		}
-		return nil
-	}
-	sub, rest := args[0], args[1:]
-	fs := newFlagSet("user", userUsage, e)
-	switch sub {
-	case "create":
-		return userCreate(ctx, fs, rest, e)
-	case "list":
-		return userList(ctx, fs, rest, e)
-	case "show":
-		return userShow(ctx, fs, rest, e)
-	case "set-roles":
-		return userSetRoles(ctx, fs, rest, e)
-	case "disable", "enable":
-		return userSetActive(ctx, fs, rest, e, sub == "enable")
-	case "delete":
-		return userDelete(ctx, fs, rest, e)
-	case "import":
-		return userImport(ctx, fs, rest, e)
-	}
-	return &usageError{fmt.Sprintf("unknown user subcommand %q; run 'gatehouse user --help'", sub)}
-}
-
 // interleave lets flags come after positional arguments (gatehouse user show
 // alice --json), which the flag package alone does not allow.
 func interleave(fs *flag.FlagSet, args []string) (flags, positional []string) {
@@ -217,41 +155,44 @@ func interleave(fs *flag.FlagSet, args []string) (flags, positional []string) {
 	return flags, positional
 }
 
-func userCreate(ctx context.Context, fs *flag.FlagSet, args []string, e *env) error {
+// userCreateFlags makes 'gatehouse user create'.
+func userCreateFlags(fs *flag.FlagSet) action {
 	username := fs.String("username", "", "the new user's username (required)")
 	email := fs.String("email", "", "the new user's email address (required)")
 	var roles roleList
 	fs.Var(&roles, "role", "a role to give, besides the default roles (repeatable)")
 	pwStdin := fs.Bool("password-stdin", false, "read the password from standard input (without it the account has no password)")
 	verified := fs.Bool("verified", false, "mark the email address as verified")
-	g, err := openForCLI(args, fs, e)
-	if err != nil {
-		return err
-	}
-	defer g.Close()
-	if *username == "" || *email == "" {
-		return &usageError{"user create needs --username and --email"}
-	}
-	reg := accounts.Registration{Username: *username, Email: *email, EmailVerified: *verified}
-	if *pwStdin {
-		pw, err := readPassword(e.stdin)
+	return func(ctx context.Context, args []string, e *env) error {
+		g, err := openForCLI(args, fs, e)
 		if err != nil {
 			return err
 		}
-		reg.Password = pw
-	} else {
-		reg.AllowNoPassword = true
+		defer g.Close()
+		if *username == "" || *email == "" {
+			return &usageError{"user create needs --username and --email"}
+		}
+		reg := accounts.Registration{Username: *username, Email: *email, EmailVerified: *verified}
+		if *pwStdin {
+			pw, err := readPassword(e.stdin)
+			if err != nil {
+				return err
+			}
+			reg.Password = pw
+		} else {
+			reg.AllowNoPassword = true
+		}
+		if len(roles) > 0 {
+			cfgRoles := append([]string{}, g.Config().Users.DefaultRoles...)
+			reg.Roles = append(cfgRoles, roles...)
+		}
+		u, err := g.Accounts().Register(ctx, reg)
+		if err != nil {
+			return cliError(err)
+		}
+		fmt.Fprintln(e.stdout, u.ID)
+		return nil
 	}
-	if len(roles) > 0 {
-		cfgRoles := append([]string{}, g.Config().Users.DefaultRoles...)
-		reg.Roles = append(cfgRoles, roles...)
-	}
-	u, err := g.Accounts().Register(ctx, reg)
-	if err != nil {
-		return cliError(err)
-	}
-	fmt.Fprintln(e.stdout, u.ID)
-	return nil
 }
 
 // readPassword reads one line (or everything, without a newline) from r.
@@ -268,38 +209,41 @@ func readPassword(r io.Reader) (string, error) {
 	return line, nil
 }
 
-func userList(ctx context.Context, fs *flag.FlagSet, args []string, e *env) error {
+// userListFlags makes 'gatehouse user list'.
+func userListFlags(fs *flag.FlagSet) action {
 	query := fs.String("query", "", "only users whose username or email starts with this")
 	role := fs.String("role", "", "only users with this role")
 	asJSON := fs.Bool("json", false, "print JSON lines instead of a table")
-	limit := fs.Int("limit", 500, "at most this many users")
-	g, err := openForCLI(args, fs, e)
-	if err != nil {
-		return err
-	}
-	defer g.Close()
-	users, total, err := g.Store().FindUsers(ctx, auth.UserFilter{Query: *query, Role: *role, Sort: "username", Limit: *limit})
-	if err != nil {
-		return cliError(err)
-	}
-	if *asJSON {
-		enc := json.NewEncoder(e.stdout)
+	limit := fs.Int("limit", 500, "at most `N` users")
+	return func(ctx context.Context, args []string, e *env) error {
+		g, err := openForCLI(args, fs, e)
+		if err != nil {
+			return err
+		}
+		defer g.Close()
+		users, total, err := g.Store().FindUsers(ctx, auth.UserFilter{Query: *query, Role: *role, Sort: "username", Limit: *limit})
+		if err != nil {
+			return cliError(err)
+		}
+		if *asJSON {
+			enc := json.NewEncoder(e.stdout)
+			for _, u := range users {
+				enc.Encode(u)
+			}
+			return nil
+		}
+		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tUSERNAME\tEMAIL\tROLES\tACTIVE\tVERIFIED\tCREATED")
 		for _, u := range users {
-			enc.Encode(u)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", u.ID, u.Username, u.Email, strings.Join(u.Roles, ","),
+				yesNo(u.Active), yesNo(u.EmailVerified), u.CreatedAt.UTC().Format(time.RFC3339))
+		}
+		tw.Flush()
+		if total > len(users) {
+			fmt.Fprintf(e.stderr, "(%d of %d users shown; use --query, --role or --limit)\n", len(users), total)
 		}
 		return nil
 	}
-	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tUSERNAME\tEMAIL\tROLES\tACTIVE\tVERIFIED\tCREATED")
-	for _, u := range users {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", u.ID, u.Username, u.Email, strings.Join(u.Roles, ","),
-			yesNo(u.Active), yesNo(u.EmailVerified), u.CreatedAt.UTC().Format(time.RFC3339))
-	}
-	tw.Flush()
-	if total > len(users) {
-		fmt.Fprintf(e.stderr, "(%d of %d users shown; use --query, --role or --limit)\n", len(users), total)
-	}
-	return nil
 }
 
 func yesNo(b bool) string {
@@ -328,46 +272,62 @@ func oneUser(ctx context.Context, fs *flag.FlagSet, args []string, e *env, name 
 	return g, u, pos[1:], nil
 }
 
-func userShow(ctx context.Context, fs *flag.FlagSet, args []string, e *env) error {
+// userShowFlags makes 'gatehouse user show'.
+func userShowFlags(fs *flag.FlagSet) action {
 	asJSON := fs.Bool("json", false, "print JSON")
-	g, u, rest, err := oneUser(ctx, fs, args, e, "show")
-	if err != nil {
-		return err
+	return func(ctx context.Context, args []string, e *env) error {
+		g, u, rest, err := oneUser(ctx, fs, args, e, "show")
+		if err != nil {
+			return err
+		}
+		defer g.Close()
+		if len(rest) > 0 {
+			return &usageError{"user show takes one USER"}
+		}
+		if *asJSON {
+			return json.NewEncoder(e.stdout).Encode(u)
+		}
+		last := "never"
+		if u.LastLoginAt != nil {
+			last = u.LastLoginAt.UTC().Format(time.RFC3339)
+		}
+		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+		for _, kv := range [][2]string{
+			{"id", u.ID}, {"username", u.Username}, {"email", u.Email}, {"email verified", yesNo(u.EmailVerified)},
+			{"roles", strings.Join(u.Roles, ", ")}, {"active", yesNo(u.Active)}, {"password", yesNo(u.HasPassword())},
+			{"created", u.CreatedAt.UTC().Format(time.RFC3339)}, {"last sign-in", last},
+		} {
+			fmt.Fprintf(tw, "%s:\t%s\n", kv[0], kv[1])
+		}
+		return tw.Flush()
 	}
-	defer g.Close()
-	if len(rest) > 0 {
-		return &usageError{"user show takes one USER"}
-	}
-	if *asJSON {
-		return json.NewEncoder(e.stdout).Encode(u)
-	}
-	last := "never"
-	if u.LastLoginAt != nil {
-		last = u.LastLoginAt.UTC().Format(time.RFC3339)
-	}
-	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	for _, kv := range [][2]string{
-		{"id", u.ID}, {"username", u.Username}, {"email", u.Email}, {"email verified", yesNo(u.EmailVerified)},
-		{"roles", strings.Join(u.Roles, ", ")}, {"active", yesNo(u.Active)}, {"password", yesNo(u.HasPassword())},
-		{"created", u.CreatedAt.UTC().Format(time.RFC3339)}, {"last sign-in", last},
-	} {
-		fmt.Fprintf(tw, "%s:\t%s\n", kv[0], kv[1])
-	}
-	return tw.Flush()
 }
 
-func userSetRoles(ctx context.Context, fs *flag.FlagSet, args []string, e *env) error {
-	g, u, roles, err := oneUser(ctx, fs, args, e, "set-roles")
-	if err != nil {
-		return err
+// userSetRolesFlags makes 'gatehouse user set-roles'.
+func userSetRolesFlags(fs *flag.FlagSet) action {
+	return func(ctx context.Context, args []string, e *env) error {
+		g, u, roles, err := oneUser(ctx, fs, args, e, "set-roles")
+		if err != nil {
+			return err
+		}
+		defer g.Close()
+		u, err = g.Accounts().SetRoles(ctx, nil, u.ID, roles)
+		if err != nil {
+			return cliError(err)
+		}
+		fmt.Fprintf(e.stdout, "%s now has roles: %s\n", u.Username, strings.Join(u.Roles, ", "))
+		return nil
 	}
-	defer g.Close()
-	u, err = g.Accounts().SetRoles(ctx, nil, u.ID, roles)
-	if err != nil {
-		return cliError(err)
-	}
-	fmt.Fprintf(e.stdout, "%s now has roles: %s\n", u.Username, strings.Join(u.Roles, ", "))
-	return nil
+}
+
+// userDisableFlags makes 'gatehouse user disable'.
+func userDisableFlags(fs *flag.FlagSet) action {
+	return func(ctx context.Context, args []string, e *env) error { return userSetActive(ctx, fs, args, e, false) }
+}
+
+// userEnableFlags makes 'gatehouse user enable'.
+func userEnableFlags(fs *flag.FlagSet) action {
+	return func(ctx context.Context, args []string, e *env) error { return userSetActive(ctx, fs, args, e, true) }
 }
 
 func userSetActive(ctx context.Context, fs *flag.FlagSet, args []string, e *env, active bool) error {
@@ -391,19 +351,22 @@ func userSetActive(ctx context.Context, fs *flag.FlagSet, args []string, e *env,
 	return nil
 }
 
-func userDelete(ctx context.Context, fs *flag.FlagSet, args []string, e *env) error {
-	g, u, rest, err := oneUser(ctx, fs, args, e, "delete")
-	if err != nil {
-		return err
+// userDeleteFlags makes 'gatehouse user delete'.
+func userDeleteFlags(fs *flag.FlagSet) action {
+	return func(ctx context.Context, args []string, e *env) error {
+		g, u, rest, err := oneUser(ctx, fs, args, e, "delete")
+		if err != nil {
+			return err
+		}
+		defer g.Close()
+		if len(rest) > 0 {
+			return &usageError{"user delete takes one USER"}
+		}
+		if err := g.Accounts().DeleteUser(ctx, nil, u.ID); err != nil {
+			return cliError(err)
+		}
+		g.Logger().LogAttrs(ctx, slog.LevelWarn, "user deleted from the command line", slog.String("user_id", u.ID))
+		fmt.Fprintf(e.stdout, "Deleted %s (%s).\n", u.Username, u.ID)
+		return nil
 	}
-	defer g.Close()
-	if len(rest) > 0 {
-		return &usageError{"user delete takes one USER"}
-	}
-	if err := g.Accounts().DeleteUser(ctx, nil, u.ID); err != nil {
-		return cliError(err)
-	}
-	g.Logger().LogAttrs(ctx, slog.LevelWarn, "user deleted from the command line", slog.String("user_id", u.ID))
-	fmt.Fprintf(e.stdout, "Deleted %s (%s).\n", u.Username, u.ID)
-	return nil
 }
