@@ -138,3 +138,34 @@ func TestCompletionScriptsCoverTable(t *testing.T) {
 		}
 	}
 }
+
+// TestFishCompletion asks a real fish for completions, when fish is
+// installed (.ci/run installs it).
+func TestFishCompletion(t *testing.T) {
+	if _, err := exec.LookPath("fish"); err != nil {
+		t.Skip("fish is not installed")
+	}
+	_, script, _ := cli(t, nil, "", "completion", "fish")
+	f := filepath.Join(t.TempDir(), "gatehouse.fish")
+	if err := os.WriteFile(f, []byte(script), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ line, want string }{
+		{"gatehouse us", "user"},
+		{"gatehouse user cr", "create"},
+		{"gatehouse user create --us", "--username"},
+		{"gatehouse completion ", "zsh"},
+	} {
+		out, err := exec.Command("fish", "--no-config", "-c", "source "+f+"; complete -C '"+tt.line+"'").CombinedOutput()
+		if err != nil {
+			t.Fatalf("fish complete -C %q: %v\n%s", tt.line, err, out)
+		}
+		var got []string
+		for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+			got = append(got, strings.SplitN(l, "\t", 2)[0])
+		}
+		if !slices.Contains(got, tt.want) {
+			t.Errorf("fish completing %q = %q, want it to propose %q", tt.line, got, tt.want)
+		}
+	}
+}
