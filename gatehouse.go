@@ -40,6 +40,7 @@ func DefaultConfig() Config { return config.Default() }
 type Gatehouse struct {
 	cfg      Config
 	log      *slog.Logger
+	now      func() time.Time // the clock (WithClock)
 	store    store.Store
 	key      *masterkey.Key
 	accounts *accounts.Service
@@ -93,7 +94,7 @@ func New(cfg Config, opts ...Option) (*Gatehouse, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	g := &Gatehouse{cfg: cfg, log: o.logger, store: st}
+	g := &Gatehouse{cfg: cfg, log: o.logger, now: o.now, store: st}
 	ok := false
 	defer func() {
 		if !ok {
@@ -274,18 +275,31 @@ func (g *Gatehouse) background(ctx context.Context) {
 			if err := g.keys.Reload(rctx); err != nil && ctx.Err() == nil {
 				g.log.Warn("reloading signing keys failed", "error", err)
 			}
-			// Audit retention: delete events past it once an hour. Several
-			// nodes doing the same is harmless.
+			// Retention, once an hour. Several nodes doing the same is
+			// harmless.
 			if time.Since(lastPurge) >= time.Hour {
 				lastPurge = time.Now()
-				if n, err := g.audit.Purge(rctx, g.cfg.Audit.Retention); err != nil && ctx.Err() == nil {
-					g.log.Warn("purging old audit events failed", "error", err)
-				} else if n > 0 {
-					g.log.Info("purged old audit events", "count", n)
-				}
+				g.purge(ctx, rctx)
 			}
 			cancel()
 		}
+	}
+}
+
+// purge deletes what is past its retention: audit events older than
+// audit.retention, and one-time tokens that expired or were spent long ago
+// (every passkey sign-in begun leaves one, finished or not). rctx bounds the
+// work; an error is logged unless ctx, the instance's, has ended.
+func (g *Gatehouse) purge(ctx, rctx context.Context) {
+	if n, err := g.audit.Purge(rctx, g.cfg.Audit.Retention); err != nil && ctx.Err() == nil {
+		g.log.Warn("purging old audit events failed", "error", err)
+	} else if n > 0 {
+		g.log.Info("purged old audit events", "count", n)
+	}
+	if n, err := g.store.DeleteExpiredTokens(rctx, g.now()); err != nil && ctx.Err() == nil {
+		g.log.Warn("purging expired one-time tokens failed", "error", err, "purged", n)
+	} else if n > 0 {
+		g.log.Info("purged expired one-time tokens", "count", n)
 	}
 }
 

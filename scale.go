@@ -90,6 +90,7 @@ func policyOptions(cfg Config, key *masterkey.Key) (ratelimit.Limits, *ratelimit
 		{"mail_per_ip", cfg.RateLimit.MailPerIP, &limits.MailPerIP},
 		{"code_per_account", cfg.RateLimit.CodePerAccount, &limits.WrongCodePerAccount},
 		{"invalid_token_per_ip", cfg.RateLimit.InvalidTokenPerIP, &limits.InvalidTokenPerIP},
+		{"passkey_begin_per_ip", cfg.RateLimit.PasskeyBeginPerIP, &limits.PasskeyBeginPerIP},
 	} {
 		rate, err := config.ParseRate(l.raw)
 		if err != nil {

@@ -84,7 +84,21 @@ type TokenStore interface {
 	// DeleteToken removes the token with this hash and purpose, used or not.
 	// A missing token is not an error.
 	DeleteToken(ctx context.Context, purpose string, hash []byte) error
+	// DeleteExpiredTokens removes the tokens that expired at or before now
+	// and those spent more than UsedTokenRetention before now, of every
+	// purpose, and returns how many it removed. It deletes in batches, so a
+	// large backlog never holds up sign-ins for long; on an error the count
+	// is of the tokens removed before it.
+	DeleteExpiredTokens(ctx context.Context, now time.Time) (int, error)
 }
+
+// UsedTokenRetention is how long a spent one-time token stays in the store
+// before DeleteExpiredTokens removes it (sooner if it expires sooner).
+// Nothing reads a spent token: spending or finding it again fails the same
+// way whether its row is there or not, and unlike refresh tokens, one-time
+// tokens do not detect reuse. The day only leaves recent rows for someone
+// looking into the database after an incident.
+const UsedTokenRetention = 24 * time.Hour
 
 // Store is everything Gatehouse keeps. The SQLite and PostgreSQL adapters
 // implement it, and one conformance suite (store/storetest) checks both.

@@ -123,6 +123,7 @@ func TestDefault(t *testing.T) {
 		"rate_limit.mail_per_ip":          "30/1h",
 		"rate_limit.code_per_account":     "5/15m",
 		"rate_limit.invalid_token_per_ip": "50/15m",
+		"rate_limit.passkey_begin_per_ip": "60/1m",
 		"metrics.enabled":                 "false",
 		"metrics.listen":                  "",
 		"session.reauth_window":           "10m",

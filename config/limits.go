@@ -48,6 +48,12 @@ type RateLimit struct {
 	// InvalidTokenPerIP limits refresh tokens, API keys and passkey
 	// answers that match nothing, per client IP address. Default "50/15m".
 	InvalidTokenPerIP string `yaml:"invalid_token_per_ip" help:"Refresh tokens, API keys and passkey answers that match nothing, per client IP address, as N/DURATION."`
+
+	// PasskeyBeginPerIP limits passkey sign-ins begun per client IP
+	// address. The hosted sign-in page begins one on every load, for the
+	// browser's passkey autofill, so it is far above one person's pace.
+	// Default "60/1m".
+	PasskeyBeginPerIP string `yaml:"passkey_begin_per_ip" help:"Passkey sign-ins begun (the sign-in page begins one on every load, for autofill) per client IP address, as N/DURATION."`
 }
 
 // Metrics configures the Prometheus metrics endpoint.
@@ -74,6 +80,7 @@ func defaultRateLimit() RateLimit {
 		MailPerIP:         "30/1h",
 		CodePerAccount:    "5/15m",
 		InvalidTokenPerIP: "50/15m",
+		PasskeyBeginPerIP: "60/1m",
 	}
 }
 

@@ -155,6 +155,7 @@ var checks = map[string]func(c *Config) string{
 	"rate_limit.mail_per_ip":          func(c *Config) string { return checkRate(c.RateLimit.MailPerIP) },
 	"rate_limit.code_per_account":     func(c *Config) string { return checkRate(c.RateLimit.CodePerAccount) },
 	"rate_limit.invalid_token_per_ip": func(c *Config) string { return checkRate(c.RateLimit.InvalidTokenPerIP) },
+	"rate_limit.passkey_begin_per_ip": func(c *Config) string { return checkRate(c.RateLimit.PasskeyBeginPerIP) },
 	"metrics.listen":                  func(c *Config) string { return checkListenOptional(c.Metrics.Listen) },
 }
 

@@ -22,8 +22,9 @@ import (
 // Take is the store's ConsumeToken, which spends a token atomically, so of
 // concurrent Finish calls with one ceremony ID at most one goes on.
 //
-// Spent and expired tokens stay in the table as rows of other purposes do;
-// removing them is the store's retention, not this type's.
+// Spent and expired tokens stay in the table as rows of other purposes do,
+// until the store's TokenStore.DeleteExpiredTokens (run hourly by Gatehouse)
+// removes them; that retention is the store's, not this type's.
 type TokenChallengeStore struct {
 	store auth.TokenStore
 	now   func() time.Time

@@ -58,6 +58,13 @@ type Limits struct {
 	// InvalidTokenPerIP counts presented refresh tokens and API keys that
 	// match nothing, per client address. Default: 50 per 15m.
 	InvalidTokenPerIP Limit
+	// PasskeyBeginPerIP counts passkey sign-ins begun per client address.
+	// Each one stores a ceremony until it expires, so without a limit one
+	// client could fill the store. The hosted sign-in page begins one on
+	// every load, for the browser's passkey autofill, and people behind one
+	// NAT share an address, so it is far above one person's pace.
+	// Default: 60 per 1m.
+	PasskeyBeginPerIP Limit
 }
 
 // DefaultLimits returns the defaults of every field of [Limits].
@@ -74,6 +81,7 @@ func DefaultLimits() Limits {
 		RefreshPerSession:        Limit{Rate: 60, Period: time.Hour, Burst: 10},
 		RefreshPerIP:             Limit{Rate: 3600, Period: time.Hour, Burst: 600},
 		InvalidTokenPerIP:        Per(50, quarter),
+		PasskeyBeginPerIP:        PerMinute(60),
 	}
 }
 
@@ -94,6 +102,7 @@ func (l Limits) withDefaults() (Limits, error) {
 		{"RefreshPerSession", &l.RefreshPerSession, &d.RefreshPerSession},
 		{"RefreshPerIP", &l.RefreshPerIP, &d.RefreshPerIP},
 		{"InvalidTokenPerIP", &l.InvalidTokenPerIP, &d.InvalidTokenPerIP},
+		{"PasskeyBeginPerIP", &l.PasskeyBeginPerIP, &d.PasskeyBeginPerIP},
 	}
 	for _, f := range fields {
 		if *f.got == (Limit{}) {
@@ -285,6 +294,16 @@ func (p *Policy) Register(ctx context.Context, ip netip.Addr) (Result, error) {
 		return Result{}, err
 	}
 	return p.limiter.Allow(ctx, p.hashed("register-ip", k), p.limits.RegisterPerIP)
+}
+
+// PasskeyBegin counts a passkey sign-in begun from ip, against
+// PasskeyBeginPerIP.
+func (p *Policy) PasskeyBegin(ctx context.Context, ip netip.Addr) (Result, error) {
+	k, err := p.ip(ip)
+	if err != nil {
+		return Result{}, err
+	}
+	return p.limiter.Allow(ctx, p.hashed("passkey-begin-ip", k), p.limits.PasskeyBeginPerIP)
 }
 
 // Mail counts a request from ip that would send a password reset,

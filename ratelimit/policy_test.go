@@ -133,6 +133,16 @@ func TestPolicyDefaults(t *testing.T) {
 		event:   func(p *Policy, i int) (Result, error) { return p.TokenFailed(ctx, ip("192.0.2.1")) },
 		check:   func(p *Policy) (Result, error) { return p.Token(ctx, ip("192.0.2.1")) },
 		allowed: 50, wantRetry: 18 * time.Second,
+	}, {
+		name:    "passkey sign-ins begun per client address",
+		event:   func(p *Policy, i int) (Result, error) { return p.PasskeyBegin(ctx, ip("192.0.2.1")) },
+		allowed: 60, wantRetry: time.Second,
+	}, {
+		name: "passkey sign-ins begun per IPv6 /64",
+		event: func(p *Policy, i int) (Result, error) {
+			return p.PasskeyBegin(ctx, ip(fmt.Sprintf("2001:db8::%x", i+1)))
+		},
+		allowed: 60, wantRetry: time.Second,
 	}}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -395,6 +405,7 @@ func TestPolicyFailsClosed(t *testing.T) {
 		"Refresh":        func() (Result, error) { return p.Refresh(ctx, "s", a.IP) },
 		"Token":          func() (Result, error) { return p.Token(ctx, a.IP) },
 		"TokenFailed":    func() (Result, error) { return p.TokenFailed(ctx, a.IP) },
+		"PasskeyBegin":   func() (Result, error) { return p.PasskeyBegin(ctx, a.IP) },
 	}
 	for name, call := range calls {
 		r, err := call()

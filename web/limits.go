@@ -20,7 +20,8 @@ import (
 // The limits (package ratelimit, Config.Limits) apply to every way in that
 // can be guessed at: password sign-ins on the hosted page and the API, API
 // keys and malformed bearer credentials, refresh tokens, passkey answers,
-// and registrations. Mails and one-time codes are limited by the account
+// and registrations; and to passkey sign-ins begun, each of which stores a
+// ceremony. Mails and one-time codes are limited by the account
 // service. A limited request gets 429 rate_limited with Retry-After; while a
 // sign-in is limited even the right password gets 429, so a limit never
 // confirms a password, and an identifier that names no account is limited
@@ -235,6 +236,23 @@ func (s *Server) checkRegister(r *http.Request) error {
 	}
 	if !res.Allowed {
 		return s.limited(res, "register")
+	}
+	return nil
+}
+
+// checkPasskeyBegin counts a passkey sign-in begun against the per-address
+// limit. Each begin stores a ceremony until it expires, and it needs no
+// credential, so this limit is what keeps one client from filling the store.
+func (s *Server) checkPasskeyBegin(r *http.Request) error {
+	if s.cfg.Limits == nil {
+		return nil
+	}
+	res, err := s.cfg.Limits.PasskeyBegin(r.Context(), s.clientAddr(r))
+	if err != nil {
+		return s.limiterDown(r, "passkey_begin", err)
+	}
+	if !res.Allowed {
+		return s.limited(res, "passkey_begin")
 	}
 	return nil
 }

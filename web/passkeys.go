@@ -190,9 +190,13 @@ func (s *Server) apiPasskeyRegisterFinish(w http.ResponseWriter, r *http.Request
 // credential, so asking for them tells nothing about who has passkeys, and
 // the same ceremony serves the button and the browser's autofill. Gatehouse
 // registers only discoverable credentials, so every passkey can answer it.
+// Begins are limited per client address (rate_limit.passkey_begin_per_ip).
 func (s *Server) apiPasskeyLoginBegin(w http.ResponseWriter, r *http.Request) error {
 	rp, err := s.relyingParty()
 	if err != nil {
+		return err
+	}
+	if err := s.checkPasskeyBegin(r); err != nil {
 		return err
 	}
 	options, id, err := rp.BeginLogin(r.Context(), nil, nil)

@@ -3,10 +3,13 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -21,16 +24,46 @@ func runOn(t *testing.T, environ map[string]string, stdout, stderr *os.File, arg
 	})
 }
 
-// readTerminal reads what has been written to a pseudo-terminal so far.
+// terminalReaders holds, for each pseudo-terminal's controlling end, the
+// channel its one reader goroutine feeds.
+var terminalReaders sync.Map
+
+// readTerminal returns what has been written to a pseudo-terminal since the
+// last call: whatever arrives until it has been quiet for 500 ms, and at most
+// 5 s in all. One goroutine per terminal does the reading, without relying
+// on read deadlines (which not every kernel's pseudo-terminals honour), so a
+// read never hangs the test and no data is lost between calls.
 func readTerminal(t *testing.T, ctl *os.File) string {
 	t.Helper()
-	ctl.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+	ch, loaded := terminalReaders.LoadOrStore(ctl, make(chan []byte, 256))
+	out := ch.(chan []byte)
+	if !loaded {
+		go func() {
+			buf := make([]byte, 4096)
+			for {
+				n, err := ctl.Read(buf)
+				if n > 0 {
+					out <- append([]byte(nil), buf[:n]...)
+				}
+				switch {
+				case err == nil:
+				case errors.Is(err, syscall.EAGAIN) || errors.Is(err, os.ErrDeadlineExceeded):
+					time.Sleep(10 * time.Millisecond)
+				default:
+					return // closed
+				}
+			}
+		}()
+	}
 	var b strings.Builder
-	buf := make([]byte, 4096)
+	deadline := time.After(5 * time.Second)
 	for {
-		n, err := ctl.Read(buf)
-		b.Write(buf[:n])
-		if err != nil {
+		select {
+		case p := <-out:
+			b.Write(p)
+		case <-time.After(500 * time.Millisecond):
+			return b.String()
+		case <-deadline:
 			return b.String()
 		}
 	}

@@ -44,3 +44,46 @@ func (db *DB) DeleteToken(ctx context.Context, purpose string, hash []byte) erro
 	}
 	return nil
 }
+
+// tokenPurgeBatch is how many one-time tokens one DELETE removes. Each batch
+// is a statement of its own, so a large backlog (every passkey sign-in that
+// was begun and never finished leaves a token) holds SQLite's one writer, or
+// PostgreSQL's row locks, only briefly at a time.
+const tokenPurgeBatch = 1000
+
+// DeleteExpiredTokens implements auth.TokenStore. Both passes select through
+// the index on expires_at: the expired tokens, then the spent ones among the
+// live tokens (the expired ones are gone by then, so the condition on
+// expires_at changes nothing but the plan).
+func (db *DB) DeleteExpiredTokens(ctx context.Context, now time.Time) (int, error) {
+	passes := []struct {
+		where string
+		args  []any
+	}{
+		{`expires_at <= ?`, []any{micros(now), tokenPurgeBatch}},
+		{`expires_at > ? AND used_at <= ?`, []any{micros(now), micros(now.Add(-auth.UsedTokenRetention)), tokenPurgeBatch}},
+	}
+	total := 0
+	for _, p := range passes {
+		query := db.q(`DELETE FROM one_time_tokens WHERE hash IN
+			(SELECT hash FROM one_time_tokens WHERE ` + p.where + ` LIMIT ?)`)
+		for {
+			res, err := db.w.ExecContext(ctx, query, p.args...)
+			if err != nil {
+				return total, fmt.Errorf("delete expired tokens: %w", err)
+			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return total, fmt.Errorf("delete expired tokens: %w", err)
+			}
+			total += int(n)
+			// A short batch is the last one. (Another node purging at the
+			// same time can make one short early; the rest waits for the
+			// next purge.)
+			if n < tokenPurgeBatch {
+				break
+			}
+		}
+	}
+	return total, nil
+}

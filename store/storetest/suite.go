@@ -36,6 +36,7 @@ func Run(t *testing.T, open func(testing.TB) store.Store) {
 		{"one-time token consumed once under concurrency", testTokenRace},
 		{"one-time tokens: attempts and delete", testTokenAttempts},
 		{"one-time token attempts limited under concurrency", testTokenAttemptRace},
+		{"one-time tokens: expired and long-spent ones are purged", testTokenPurge},
 		{"bulk import: find by email and username, create users", testImportUsers},
 		{"signing keys", testSigningKeys},
 		{"sessions", testSessions},
@@ -402,6 +403,83 @@ func testTokenRace(t *testing.T, s store.Store) {
 	wg.Wait()
 	if wins.Load() != 1 || fails.Load() != 9 {
 		t.Errorf("10 concurrent ConsumeToken: %d won, %d refused; want 1 and 9", wins.Load(), fails.Load())
+	}
+}
+
+func testTokenPurge(t *testing.T, s store.Store) {
+	now := time.Now()
+	u := mustCreate(t, s, "kim", "kim@example.com")
+	tokens := []struct {
+		hash    string
+		userID  string
+		expires time.Duration // from now
+		spent   time.Duration // how long ago it was used; 0 for never
+		purged  bool
+	}{
+		{"expired", u.ID, -time.Second, 0, true},
+		{"expires now", "", 0, 0, true},
+		{"expired after use", u.ID, -time.Minute, 2 * time.Minute, true},
+		{"live", "", time.Hour, 0, false},
+		{"long-lived", u.ID, 48 * time.Hour, 0, false},
+		{"spent an hour ago", u.ID, 47 * time.Hour, time.Hour, false},
+		{"spent over a day ago", "", 24 * time.Hour, auth.UsedTokenRetention + time.Minute, true},
+	}
+	want := 0
+	for _, tc := range tokens {
+		tok := &auth.OneTimeToken{Hash: []byte(tc.hash), Purpose: "purge", UserID: tc.userID,
+			CreatedAt: now.Add(-48 * time.Hour), ExpiresAt: now.Add(tc.expires)}
+		if err := s.CreateToken(ctx, tok); err != nil {
+			t.Fatalf("CreateToken(%q) = %v", tc.hash, err)
+		}
+		if tc.spent > 0 {
+			if _, err := s.ConsumeToken(ctx, "purge", []byte(tc.hash), now.Add(-tc.spent)); err != nil {
+				t.Fatalf("ConsumeToken(%q) = %v", tc.hash, err)
+			}
+		}
+		if tc.purged {
+			want++
+		}
+	}
+	// A backlog larger than the stores delete in one statement, which they
+	// must work through batch by batch.
+	const backlog = 2500
+	err := s.InTx(ctx, func(tx auth.Store) error {
+		for i := range backlog {
+			err := tx.CreateToken(ctx, &auth.OneTimeToken{Hash: fmt.Appendf(nil, "backlog-%d", i), Purpose: auth.PurposeWebAuthn,
+				CreatedAt: now.Add(-time.Hour), ExpiresAt: now.Add(-time.Minute)})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("create backlog: %v", err)
+	}
+	want += backlog
+
+	if n, err := s.DeleteExpiredTokens(ctx, now); err != nil || n != want {
+		t.Errorf("DeleteExpiredTokens(now) = %d, %v; want %d", n, err, want)
+	}
+	if n, err := s.DeleteExpiredTokens(ctx, now); err != nil || n != 0 {
+		t.Errorf("DeleteExpiredTokens(now) again = %d, %v; want 0", n, err)
+	}
+	for _, tc := range tokens {
+		if tc.purged || tc.spent > 0 {
+			continue
+		}
+		if _, err := s.FindToken(ctx, "purge", []byte(tc.hash), now); err != nil {
+			t.Errorf("FindToken(%q) after purge = %v, want the token", tc.hash, err)
+		}
+	}
+	// A day later the live token has expired and the one spent an hour ago
+	// is past retention: both rows were still there until now.
+	later := now.Add(auth.UsedTokenRetention + time.Hour)
+	if n, err := s.DeleteExpiredTokens(ctx, later); err != nil || n != 2 {
+		t.Errorf("DeleteExpiredTokens(a day later) = %d, %v; want 2 (live, spent an hour ago)", n, err)
+	}
+	if _, err := s.FindToken(ctx, "purge", []byte("long-lived"), later); err != nil {
+		t.Errorf("FindToken(long-lived) a day later = %v, want the token", err)
 	}
 }
 
