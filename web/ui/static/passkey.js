@@ -134,6 +134,7 @@
     if (!resp.ok) {
       const err = new Error((data && data.message) || "The server refused the request.");
       err.server = data || {};
+      err.retryAfter = Number(resp.headers.get("Retry-After")) || 0; // seconds, on 429
       throw err;
     }
     return data;
@@ -171,9 +172,11 @@
     const msg = status(root.querySelector("[data-passkey-status]"));
     let autofill = null; // the AbortController of the autofill request
     let refresh = 0;
+    let backoff = 1000; // before autofill tries again after a failure
 
     async function signIn(mediation, signal) {
       const begun = await post(api, "/login/begin");
+      backoff = 1000;
       if (mediation === "conditional") {
         // Begin again shortly before the ceremony expires, so that a
         // passkey picked from autofill much later still signs in.
@@ -211,7 +214,11 @@
       signIn("conditional", ctl.signal).catch((err) => {
         if (ctl.signal.aborted || (err && err.name === "AbortError")) return;
         msg.show(describe(err));
-        if (autofill === ctl) setTimeout(startAutofill, 1000);
+        // Again later: when the server says (429 Retry-After), else backing
+        // off up to a minute, so a tab left open never hammers the server.
+        const wait = err && err.retryAfter ? err.retryAfter * 1000 : backoff;
+        backoff = Math.min(backoff * 2, 60000);
+        if (autofill === ctl) refresh = setTimeout(startAutofill, wait);
       });
     }
 
