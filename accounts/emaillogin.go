@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"math/big"
 	"net/netip"
+	"net/url"
 	"strings"
 
 	"github.com/gatehouse-dev/gatehouse/auth"
@@ -39,6 +40,14 @@ var (
 // guesses, besides the per-account limit on wrong codes. Both work once,
 // within LoginTTL, and using one spends the other.
 func (s *Service) RequestEmailLogin(ctx context.Context, address string, ip netip.Addr) error {
+	return s.RequestEmailLoginTo(ctx, address, ip, "")
+}
+
+// RequestEmailLoginTo is RequestEmailLogin whose link, once followed, goes
+// on to next (a path or an allowed URL, checked by the caller, which checks
+// it again where the link lands): an app that asked for the mail from its
+// own page gets the user back there, signed in.
+func (s *Service) RequestEmailLoginTo(ctx context.Context, address string, ip netip.Addr, next string) error {
 	if !s.EmailLoginEnabled() {
 		return errLoginOff
 	}
@@ -62,14 +71,14 @@ func (s *Service) RequestEmailLogin(ctx context.Context, address string, ip neti
 		case !u.Active:
 			return nil
 		}
-		return s.sendLoginMail(ctx, address, u)
+		return s.sendLoginMail(ctx, address, u, next)
 	})
 	return nil
 }
 
 // sendLoginMail stores a new link and code for address (and u, or nil for a
 // sign-up) and queues the mail that carries them.
-func (s *Service) sendLoginMail(ctx context.Context, address string, u *auth.User) error {
+func (s *Service) sendLoginMail(ctx context.Context, address string, u *auth.User, next string) error {
 	userID, name := "", ""
 	if u != nil {
 		userID, name = u.ID, u.Username
@@ -97,8 +106,12 @@ func (s *Service) sendLoginMail(ctx context.Context, address string, u *auth.Use
 		if err != nil {
 			return err
 		}
+		link := "/login/email/" + secret
+		if next != "" {
+			link += "?return_to=" + url.QueryEscape(next)
+		}
 		return s.enqueue(ctx, tx, mail.KindEmailLogin, address, mail.Data{UserName: name,
-			Link: "/login/email/" + secret, Code: code, ExpiresIn: s.cfg.Email.LoginTTL})
+			Link: link, Code: code, ExpiresIn: s.cfg.Email.LoginTTL})
 	})
 	if err != nil {
 		return err

@@ -15,6 +15,23 @@ import (
 	"github.com/gatehouse-dev/gatehouse/internal/oidctest"
 )
 
+// corpProvider starts an OpenID Connect provider on loopback and returns it
+// with a providers file that names it "corp" (shown as Corp ID); its client
+// secret is in the environment, where Gatehouse reads it.
+func corpProvider(t *testing.T) (*oidctest.Provider, string) {
+	t.Helper()
+	idp := oidctest.New(oidctest.Options{})
+	t.Cleanup(idp.Close)
+	providers := filepath.Join(t.TempDir(), "providers.yaml")
+	file := fmt.Sprintf("providers:\n  - name: corp\n    kind: oidc\n    display_name: Corp ID\n    issuer_url: %s\n    client_id: %s\n",
+		idp.Issuer, idp.ClientID)
+	if err := os.WriteFile(providers, []byte(file), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("GATEHOUSE_OAUTH_CORP_CLIENT_SECRET", idp.ClientSecret)
+	return idp, providers
+}
+
 // TestOAuthSignUpAndSignIn signs up through an OpenID Connect provider on
 // loopback from the sign-in page's button, signs out, and signs in again the
 // same way, in a real browser: the flow cookie, the provider's redirects and
@@ -22,16 +39,8 @@ import (
 func TestOAuthSignUpAndSignIn(t *testing.T) {
 	for _, store := range e2e.Stores() {
 		t.Run(string(store), func(t *testing.T) {
-			idp := oidctest.New(oidctest.Options{})
-			t.Cleanup(idp.Close)
+			idp, providers := corpProvider(t)
 			idp.SetUser(oidctest.User{Subject: "e2e-1", Email: "grace@example.com", EmailVerified: true, PreferredUsername: "grace"})
-			providers := filepath.Join(t.TempDir(), "providers.yaml")
-			file := fmt.Sprintf("providers:\n  - name: corp\n    kind: oidc\n    display_name: Corp ID\n    issuer_url: %s\n    client_id: %s\n",
-				idp.Issuer, idp.ClientID)
-			if err := os.WriteFile(providers, []byte(file), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			t.Setenv("GATEHOUSE_OAUTH_CORP_CLIENT_SECRET", idp.ClientSecret)
 			h := e2e.Start(t, e2e.WithStore(store), e2e.WithConfig(func(c *gatehouse.Config) { c.OAuth.ProvidersFile = providers }))
 			b := h.Browser(t)
 

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -39,15 +38,7 @@ func TestEveryPageScreenshot(t *testing.T) {
 		adminPassword = "the admin's long password"
 		userPassword  = "a long user password"
 	)
-	idp := oidctest.New(oidctest.Options{})
-	t.Cleanup(idp.Close)
-	providers := filepath.Join(t.TempDir(), "providers.yaml")
-	file := fmt.Sprintf("providers:\n  - name: corp\n    kind: oidc\n    display_name: Corp ID\n    issuer_url: %s\n    client_id: %s\n",
-		idp.Issuer, idp.ClientID)
-	if err := os.WriteFile(providers, []byte(file), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("GATEHOUSE_OAUTH_CORP_CLIENT_SECRET", idp.ClientSecret)
+	idp, providers := corpProvider(t)
 	h := e2e.Start(t, e2e.WithConfig(func(c *gatehouse.Config) {
 		c.OAuth.ProvidersFile = providers
 		c.Email.Login = true

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -322,16 +321,8 @@ document.addEventListener("gatehouse-login", (ev) => { document.getElementById("
 // through the provider and Gatehouse and back to the page, which the SDK
 // then shows signed in (same-site mode, from Gatehouse's session cookie).
 func TestSDKSocialSignIn(t *testing.T) {
-	idp := oidctest.New(oidctest.Options{})
-	t.Cleanup(idp.Close)
+	idp, providers := corpProvider(t)
 	idp.SetUser(oidctest.User{Subject: "sdk-1", Email: "grace@example.com", EmailVerified: true, PreferredUsername: "grace"})
-	providers := filepath.Join(t.TempDir(), "providers.yaml")
-	file := fmt.Sprintf("providers:\n  - name: corp\n    kind: oidc\n    display_name: Corp ID\n    issuer_url: %s\n    client_id: %s\n",
-		idp.Issuer, idp.ClientID)
-	if err := os.WriteFile(providers, []byte(file), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("GATEHOUSE_OAUTH_CORP_CLIENT_SECRET", idp.ClientSecret)
 	site := e2e.NewSite(t)
 	h := e2e.Start(t, e2e.WithConfig(func(c *gatehouse.Config) {
 		onLocalhost(c)
@@ -352,4 +343,41 @@ func TestSDKSocialSignIn(t *testing.T) {
 	if n := len(idp.AuthRequests()); n != 1 {
 		t.Errorf("provider saw %d authorization requests, want 1", n)
 	}
+}
+
+// TestSDKEmailLink: the SDK asks for a sign-in mail from its page; the
+// mail's link, opened in the same browser, signs in on Gatehouse's page and
+// brings the user back to the app's page, which the SDK shows signed in.
+func TestSDKEmailLink(t *testing.T) {
+	site := e2e.NewSite(t)
+	h := e2e.Start(t, e2e.WithConfig(func(c *gatehouse.Config) {
+		onLocalhost(c)
+		c.HTTP.AllowedOrigins = []string{site.URL}
+		c.Email.Login = true
+	}))
+	h.CreateUser(t, accounts.Registration{Username: "ada", Email: "ada@example.com", Password: "a long user password"})
+	site.Page("/", `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Email</title>
+<script src="`+h.URL+`/sdk/gatehouse.js"></script></head><body>
+<gatehouse-auth id="auth" url="`+h.URL+`" methods="email"></gatehouse-auth>
+</body></html>`)
+	b := e2e.NewBrowser(t, site.URL)
+	b.Navigate(site.URL + "/")
+	waitFor(t, b, "the email button", shadowText("#auth")+`.includes("Email me a sign-in code")`)
+	clickButton(b, "#auth", "Email me a sign-in code")
+	waitFor(t, b, "the email form", `document.querySelector("#auth").shadowRoot.querySelector("input[name=email]")`)
+	fillAndSubmit(b, "#auth", map[string]string{"email": "ada@example.com"})
+	waitFor(t, b, "the code step", shadowText("#auth")+`.includes("brings you back here")`)
+	b.Screenshot("sdk-email-code")
+
+	b.Navigate(h.URL + "/dev/mail")
+	link := mailLink(t, b, "/login/email/")
+	if !strings.Contains(link, "return_to=") {
+		t.Errorf("the mail's link %s does not lead back to the app", link)
+	}
+	b.Navigate(link)
+	b.Submit("#email-link-continue")
+	if got := b.Location(); got != site.URL+"/" {
+		t.Fatalf("after the link: at %s, want the app's page %s/", got, site.URL)
+	}
+	waitFor(t, b, "signed in by the link", shadowText("#auth")+`.includes("Signed in as ada")`)
 }

@@ -15,6 +15,10 @@ import (
 
 type emailRequest struct {
 	Email string `json:"email"`
+	// ReturnTo, for a sign-in mail only, is where the mail's link goes on to
+	// once it has signed the user in: a path here, or a URL on an allowed
+	// origin (the sign-in SDK sends its page); anything else is ignored.
+	ReturnTo string `json:"return_to"`
 }
 
 // acceptedBody is the body of every 202: the same for every address.
@@ -90,7 +94,7 @@ func (s *Server) apiEmailLogin(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &req); err != nil {
 		return err
 	}
-	if err := s.cfg.Accounts.RequestEmailLogin(r.Context(), req.Email, s.clientAddr(r)); err != nil {
+	if err := s.cfg.Accounts.RequestEmailLoginTo(r.Context(), req.Email, s.clientAddr(r), s.safeReturnTo(req.ReturnTo)); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusAccepted, acceptedBody{"If this address can sign in, a sign-in link and code are on their way."})

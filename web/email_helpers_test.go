@@ -35,11 +35,12 @@ type mailEnv struct {
 
 // mailOptions change how newMailEnv builds the server.
 type mailOptions struct {
-	verification string // accounts.VerifyOptional (default) or VerifyRequired
-	signUp       bool   // sign-in by email may create accounts
-	limits       bool   // apply the default rate limits
-	devMail      bool   // serve /dev/mail
-	smtpDown     bool   // reserve the SMTP port but do not start the server
+	verification string   // accounts.VerifyOptional (default) or VerifyRequired
+	signUp       bool     // sign-in by email may create accounts
+	limits       bool     // apply the default rate limits
+	devMail      bool     // serve /dev/mail
+	smtpDown     bool     // reserve the SMTP port but do not start the server
+	origins      []string // http.allowed_origins
 }
 
 // forEachMailBackend runs fn against SQLite and, when configured, PostgreSQL.
@@ -128,7 +129,7 @@ func newMailEnv(t *testing.T, st store.Store, o mailOptions) *mailEnv {
 		t.Fatal(err)
 	}
 	w, err := New(Config{Accounts: acc, Sessions: sessions, Audit: rec, Tokens: keys, Ready: map[string]Pinger{"database": st},
-		PublicURL: public, Logger: logger, DevMail: o.devMail})
+		PublicURL: public, Logger: logger, DevMail: o.devMail, AllowedOrigins: o.origins})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -253,7 +253,7 @@ func (s *Server) emailLoginSubmit(w http.ResponseWriter, r *http.Request) error 
 		}
 		return s.signIn(w, r, u, false, "email", s.afterLogin(r))
 	}
-	if err := s.cfg.Accounts.RequestEmailLogin(r.Context(), p.Email, s.clientAddr(r)); err != nil {
+	if err := s.cfg.Accounts.RequestEmailLoginTo(r.Context(), p.Email, s.clientAddr(r), p.ReturnTo); err != nil {
 		if auth.ErrorCode(err) != auth.ERateLimited {
 			return err
 		}
@@ -275,7 +275,7 @@ func (s *Server) emailLinkForm(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, "login_email.html", emailLoginPage{Email: email, Token: r.PathValue("token")})
+	s.render(w, r, http.StatusOK, "login_email.html", emailLoginPage{Email: email, Token: r.PathValue("token"), ReturnTo: s.returnTo(r)})
 	return nil
 }
 
@@ -287,7 +287,7 @@ func (s *Server) emailLinkSubmit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return s.signIn(w, r, u, false, "email", s.base+"/account")
+	return s.signIn(w, r, u, false, "email", s.afterLogin(r))
 }
 
 // changeEmailSubmit starts a change of the signed-in user's address: a

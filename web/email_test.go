@@ -357,9 +357,12 @@ func TestEmailLoginLink(t *testing.T) {
 		if r.status != http.StatusOK || sessionCookie(r) != nil || r.header.Get("Referrer-Policy") != "no-referrer" {
 			t.Fatalf("GET the link = %d (cookie %v), want 200, no session and no referrer", r.status, sessionCookie(r))
 		}
+		if !strings.Contains(link, "?return_to="+url.QueryEscape("/account?tab=1")) || !strings.Contains(r.body, `name="return_to" value="/account?tab=1"`) {
+			t.Errorf("link %s and its page do not carry the return_to of the request", link)
+		}
 		r = env.postForm(c, link, nil)
-		if r.status != http.StatusSeeOther || sessionCookie(r) == nil {
-			t.Fatalf("POST the link = %d, want 303 with a session", r.status)
+		if r.status != http.StatusSeeOther || sessionCookie(r) == nil || r.header.Get("Location") != "/account?tab=1" {
+			t.Fatalf("POST the link = %d to %q, want 303 with a session to /account?tab=1", r.status, r.header.Get("Location"))
 		}
 		if r := env.do(c, "GET", "/account", nil); r.status != 200 || !strings.Contains(r.body, `id="account-username">alice<`) {
 			t.Errorf("account after the link = %d, want alice's", r.status)
@@ -375,6 +378,44 @@ func TestEmailLoginLink(t *testing.T) {
 			t.Errorf("after signing in by email: verified %v, password %v; want a confirmed account's password kept", u.EmailVerified, u.HasPassword())
 		}
 	})
+}
+
+// A sign-in mail asked for through the API (the sign-in SDK) links back to
+// the page that asked, when it is on an allowed origin, and nowhere else.
+func TestEmailLoginLinkReturnsToApp(t *testing.T) {
+	forEachMailBackend(t, mailOptions{origins: []string{"https://app.example"}}, func(t *testing.T, env *mailEnv) {
+		env.mustRegister("alice", pw)
+		for i, tt := range []struct{ returnTo, want string }{
+			{"https://app.example/notes?x=1", "https://app.example/notes?x=1"},
+			{"https://evil.example/", ""},
+			{"//evil.example/", ""},
+		} {
+			body := rawJSON(`{"email":"alice@example.com","return_to":"` + tt.returnTo + `"}`)
+			if r := env.do(nil, "POST", "/api/auth/email-login", body, "Content-Type", jsonCT); r.status != http.StatusAccepted {
+				t.Fatalf("email-login = %d %s", r.status, r.body)
+			}
+			link := env.linkIn(env.lastMail("alice@example.com", i+2), "/login/email/")
+			if got := linkReturnTo(link); got != tt.want {
+				t.Errorf("return_to %q: the link goes on to %q, want %q", tt.returnTo, got, tt.want)
+			}
+			if tt.want == "" {
+				continue
+			}
+			r := env.postForm(env.client(), link, nil)
+			if r.status != http.StatusSeeOther || r.header.Get("Location") != tt.want {
+				t.Errorf("POST the link = %d to %q, want 303 to %q", r.status, r.header.Get("Location"), tt.want)
+			}
+		}
+	})
+}
+
+// linkReturnTo is the return_to of a link, "" without one.
+func linkReturnTo(link string) string {
+	u, err := url.Parse(link)
+	if err != nil {
+		return ""
+	}
+	return u.Query().Get("return_to")
 }
 
 // The code signs in once, on the page and through the API; the link of the

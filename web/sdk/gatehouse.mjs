@@ -411,12 +411,12 @@ function mountAuth(el, opts = {}) {
   function email() {
     stopAutofill();
     p.view("Sign in by email", p.form([["email", "Email", "email", "email"]], "Send code", async (v) => {
-      await call("POST", "/api/auth/email-login", { email: v.email }, { auth: false });
+      await call("POST", "/api/auth/email-login", { email: v.email, return_to: location.href }, { auth: false });
       p.view("Enter the code", p.form([["code", "6-digit code from the email", "text", "one-time-code"]], "Sign in",
         (c) => attempt(() => call("POST", "/api/auth/email-login/confirm", { email: v.email, code: c.code, remember: state.remember }, { cookie: true, auth: false }))),
       h("p", {}, p.button("Back", async () => signIn(), "link")));
-      p.say("If " + v.email + " has an account, a code is on its way. Type it here, or open the email's link" +
-        (state.mode === "same-site" ? " and come back to this page." : " on this device."));
+      p.say("If " + v.email + " has an account, a code is on its way. Type it here" +
+        (state.mode === "same-site" ? ", or open the email's link: it brings you back here, signed in." : "."));
       watchReturn();
     }), h("p", {}, p.button("Back", async () => signIn(), "link")));
   }
