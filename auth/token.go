@@ -25,8 +25,10 @@ type RefreshStore interface {
 	// and stores next in the same session, atomically: of concurrent calls
 	// with one token, at most one succeeds. It returns the session the token
 	// belongs to. A token that was already used gets ETokenReused, and its
-	// session and every token of it are revoked (recorded until revokeUntil);
-	// an unknown or expired token gets EInvalidToken. next.SessionID and
+	// session and every token of it are revoked (recorded until revokeUntil),
+	// and the returned session names the ended session and its user (ID and
+	// UserID only), for the audit log; an unknown or expired token gets
+	// EInvalidToken. next.SessionID and
 	// next.UserID are filled in from the spent token.
 	RotateRefreshToken(ctx context.Context, oldHash []byte, next *RefreshToken, now, revokeUntil time.Time) (*Session, error)
 }

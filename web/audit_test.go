@@ -91,5 +91,9 @@ func TestAuditEventsForKeysAndTokens(t *testing.T) {
 				t.Errorf("%s events = %d (%v), want one by %q", typ, n, events, actor)
 			}
 		}
+		if events, _, _ := env.store.FindEvents(context.Background(), auth.EventFilter{Type: auth.EventRefreshTokenReused}); len(events) == 1 &&
+			(events[0].TargetID != pair.User.ID || events[0].Data["session_id"] == "") {
+			t.Errorf("refresh reuse event = %+v, want the user as target and the ended session", events[0])
+		}
 	})
 }

@@ -130,6 +130,7 @@ func (s *Server) apiEmailLoginConfirm(w http.ResponseWriter, r *http.Request) er
 		return &auth.Error{Code: auth.EInvalidRequest, Message: "Send either token, or email and code.",
 			Fields: map[string]string{"token": "token, or email and code, are required"}}
 	}
+	s.countSignIn("email", err)
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"context"
+	"github.com/gatehouse-dev/gatehouse/internal/metrics"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -41,6 +42,7 @@ type mailOptions struct {
 	devMail      bool     // serve /dev/mail
 	smtpDown     bool     // reserve the SMTP port but do not start the server
 	origins      []string // http.allowed_origins
+	metrics      bool     // count into metrics served at /metrics
 }
 
 // forEachMailBackend runs fn against SQLite and, when configured, PostgreSQL.
@@ -128,8 +130,12 @@ func newMailEnv(t *testing.T, st store.Store, o mailOptions) *mailEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var m *metrics.Metrics
+	if o.metrics {
+		m = metrics.New()
+	}
 	w, err := New(Config{Accounts: acc, Sessions: sessions, Audit: rec, Tokens: keys, Ready: map[string]Pinger{"database": st},
-		PublicURL: public, Logger: logger, DevMail: o.devMail, AllowedOrigins: o.origins})
+		PublicURL: public, Logger: logger, DevMail: o.devMail, AllowedOrigins: o.origins, Metrics: m, ServeMetrics: o.metrics})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -239,6 +239,7 @@ func (s *Server) emailLoginSubmit(w http.ResponseWriter, r *http.Request) error 
 	if r.PostForm.Has("code") {
 		p.Code = true
 		u, err := s.cfg.Accounts.EmailLoginWithCode(r.Context(), p.Email, r.PostForm.Get("code"))
+		s.countSignIn("email", err)
 		if err != nil {
 			code := auth.ErrorCode(err)
 			if code != auth.EInvalidToken && code != auth.ERateLimited && code != auth.EAccountDisabled {
@@ -284,6 +285,7 @@ func (s *Server) emailLinkSubmit(w http.ResponseWriter, r *http.Request) error {
 		return notFoundError
 	}
 	u, err := s.cfg.Accounts.EmailLoginWithLink(r.Context(), r.PathValue("token"))
+	s.countSignIn("email", err)
 	if err != nil {
 		return err
 	}

@@ -383,7 +383,7 @@ func TestEmailLoginLink(t *testing.T) {
 // A sign-in mail asked for through the API (the sign-in SDK) links back to
 // the page that asked, when it is on an allowed origin, and nowhere else.
 func TestEmailLoginLinkReturnsToApp(t *testing.T) {
-	forEachMailBackend(t, mailOptions{origins: []string{"https://app.example"}}, func(t *testing.T, env *mailEnv) {
+	forEachMailBackend(t, mailOptions{origins: []string{"https://app.example"}, metrics: true}, func(t *testing.T, env *mailEnv) {
 		env.mustRegister("alice", pw)
 		for i, tt := range []struct{ returnTo, want string }{
 			{"https://app.example/notes?x=1", "https://app.example/notes?x=1"},
@@ -405,6 +405,10 @@ func TestEmailLoginLinkReturnsToApp(t *testing.T) {
 			if r.status != http.StatusSeeOther || r.header.Get("Location") != tt.want {
 				t.Errorf("POST the link = %d to %q, want 303 to %q", r.status, r.header.Get("Location"), tt.want)
 			}
+		}
+		// Sign-ins by email are counted like the others.
+		if body := env.do(nil, "GET", "/metrics", nil).body; !strings.Contains(body, `gatehouse_sign_ins_total{method="email",result="success"} 1`) {
+			t.Errorf("/metrics does not count the sign-in by email link")
 		}
 	})
 }

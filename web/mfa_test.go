@@ -13,6 +13,7 @@ import (
 	otptotp "github.com/pquerna/otp/totp"
 
 	"github.com/gatehouse-dev/gatehouse/auth"
+	"github.com/gatehouse-dev/gatehouse/internal/metrics"
 	"github.com/gatehouse-dev/gatehouse/ratelimit"
 	"github.com/gatehouse-dev/gatehouse/store"
 	"github.com/gatehouse-dev/gatehouse/store/storetest"
@@ -405,5 +406,34 @@ func TestUnlinkLastIdentityRefused(t *testing.T) {
 	}
 	if err := env.accounts.UnlinkIdentity(ctx, u.ID, ident.ID); err != nil {
 		t.Errorf("UnlinkIdentity(with another left) = %v", err)
+	}
+}
+
+// The second step of a sign-in is counted in the sign-in metrics, wrong
+// codes and right ones.
+func TestSecondFactorCounted(t *testing.T) {
+	m := metrics.New()
+	env := newSocialEnv(t, storetestSQLite(t), nil, func(c *Config) { c.Metrics = m; c.ServeMetrics = true })
+	u := env.mustRegister("ada", pw)
+	_, codes := env.enableTOTPWithCodes(t, u)
+	login := func() string {
+		r := env.do(nil, "POST", "/api/auth/login", strings.NewReader(`{"login":"ada","password":"`+pw+`"}`), "Content-Type", "application/json")
+		var a mfaAnswer
+		json.Unmarshal([]byte(r.body), &a)
+		if a.MFAToken == "" {
+			t.Fatalf("login = %d %s, want mfa_required", r.status, r.body)
+		}
+		return a.MFAToken
+	}
+	tok := login()
+	for _, code := range []string{"000000", codes[0]} {
+		env.do(nil, "POST", "/api/auth/login/mfa", strings.NewReader(`{"mfa_token":"`+tok+`","code":"`+code+`"}`), "Content-Type", "application/json")
+	}
+	body := env.do(nil, "GET", "/metrics", nil).body
+	for _, want := range []string{`gatehouse_sign_ins_total{method="second_factor",result="failure"} 1`,
+		`gatehouse_sign_ins_total{method="second_factor",result="success"} 1`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
 	}
 }

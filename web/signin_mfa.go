@@ -328,8 +328,15 @@ func wellFormedMFAToken(secret string) bool {
 // the user (re-read, so a disabled account is caught) and the pending
 // sign-in are returned. A wrong code is totp.ErrWrongCode (401
 // invalid_credentials); a dead token errPendingExpired (401
-// invalid_token); a limited account 429.
+// invalid_token); a limited account 429. Each answer is counted in the
+// sign-in metrics as method second_factor.
 func (s *Server) verifySecondFactor(r *http.Request, secret, kind, code string) (*auth.User, *pendingSignIn, error) {
+	u, p, err := s.checkSecondFactor(r, secret, kind, code)
+	s.countSignIn("second_factor", err)
+	return u, p, err
+}
+
+func (s *Server) checkSecondFactor(r *http.Request, secret, kind, code string) (*auth.User, *pendingSignIn, error) {
 	ctx := r.Context()
 	if s.cfg.TOTP == nil || !wellFormedMFAToken(secret) {
 		return nil, nil, errPendingExpired

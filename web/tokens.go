@@ -128,7 +128,12 @@ func (s *Server) apiRefresh(w http.ResponseWriter, r *http.Request) error {
 	next := &auth.RefreshToken{Hash: hash, CreatedAt: now, ExpiresAt: now.Add(s.cfg.RefreshTTL)}
 	sess, err := s.cfg.Accounts.Store().RotateRefreshToken(r.Context(), auth.HashSecret(req.RefreshToken), next, now, now.Add(s.cfg.Sessions.TokenTTL()))
 	if auth.ErrorCode(err) == auth.ETokenReused {
-		s.cfg.Audit.Record(r.Context(), auth.EventRefreshTokenReused, "", "", nil)
+		var target string
+		var data map[string]string
+		if sess != nil { // the ended session, and whose it was
+			target, data = sess.UserID, map[string]string{"session_id": sess.ID}
+		}
+		s.cfg.Audit.Record(r.Context(), auth.EventRefreshTokenReused, "", target, data)
 		return err
 	}
 	if auth.ErrorCode(err) == auth.EInvalidToken {

@@ -51,7 +51,7 @@ func New() *Metrics {
 		}, []string{"route", "code"}),
 		signIns: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "gatehouse_sign_ins_total",
-			Help: "Sign-in attempts by method (password, passkey) and result (success, failure, mfa_required, rate_limited, unavailable).",
+			Help: "Sign-in attempts by method (password, passkey, email, second_factor) and result (success, failure, mfa_required, rate_limited, unavailable).",
 		}, []string{"method", "result"}),
 		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "gatehouse_rate_limited_total",

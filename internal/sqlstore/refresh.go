@@ -34,6 +34,7 @@ var (
 func (db *DB) RotateRefreshToken(ctx context.Context, oldHash []byte, next *auth.RefreshToken, now, revokeUntil time.Time) (*auth.Session, error) {
 	var sess *auth.Session
 	reused := false
+	var reusedSession, reusedUser string
 	err := db.tx(ctx, func(tx *sql.Tx) error {
 		var sessionID, userID string
 		err := tx.QueryRowContext(ctx, db.q(`UPDATE refresh_tokens SET used_at = ?
@@ -41,7 +42,7 @@ func (db *DB) RotateRefreshToken(ctx context.Context, oldHash []byte, next *auth
 			micros(now), oldHash, micros(now)).Scan(&sessionID, &userID)
 		if errors.Is(err, sql.ErrNoRows) {
 			var used sql.NullInt64
-			err := tx.QueryRowContext(ctx, db.q(`SELECT session_id, used_at FROM refresh_tokens WHERE hash = ?`), oldHash).Scan(&sessionID, &used)
+			err := tx.QueryRowContext(ctx, db.q(`SELECT session_id, user_id, used_at FROM refresh_tokens WHERE hash = ?`), oldHash).Scan(&sessionID, &userID, &used)
 			if errors.Is(err, sql.ErrNoRows) || (err == nil && !used.Valid) {
 				return errRefreshInvalid // unknown, or unused but expired
 			}
@@ -49,7 +50,7 @@ func (db *DB) RotateRefreshToken(ctx context.Context, oldHash []byte, next *auth
 				return err
 			}
 			// Reuse: end the family and its session.
-			reused = true
+			reused, reusedSession, reusedUser = true, sessionID, userID
 			if _, err := tx.ExecContext(ctx, db.q(`DELETE FROM refresh_tokens WHERE session_id = ? AND used_at IS NULL`), sessionID); err != nil {
 				return err
 			}
@@ -86,7 +87,7 @@ func (db *DB) RotateRefreshToken(ctx context.Context, oldHash []byte, next *auth
 	if reused {
 		// The revocation committed; report the reuse.
 		if err == nil {
-			return nil, errRefreshReused
+			return &auth.Session{ID: reusedSession, UserID: reusedUser}, errRefreshReused
 		}
 	}
 	if err != nil {

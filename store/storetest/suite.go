@@ -662,9 +662,13 @@ func testRefreshRotation(t *testing.T, s store.Store) {
 	if err != nil || got.ID != sess.ID || next.SessionID != sess.ID || next.UserID != u.ID {
 		t.Fatalf("RotateRefreshToken(rt1) = %+v, %v", got, err)
 	}
-	// rt1 again: reuse. The family and the session end.
-	_, err = s.RotateRefreshToken(ctx, auth.HashSecret("rt1"), &auth.RefreshToken{Hash: auth.HashSecret("rt3"), ExpiresAt: now.Add(time.Hour)}, now, now.Add(15*time.Minute))
+	// rt1 again: reuse. The family and the session end, and the answer
+	// names them.
+	ended, err := s.RotateRefreshToken(ctx, auth.HashSecret("rt1"), &auth.RefreshToken{Hash: auth.HashSecret("rt3"), ExpiresAt: now.Add(time.Hour)}, now, now.Add(15*time.Minute))
 	wantCode(t, "RotateRefreshToken(reused)", err, auth.ETokenReused)
+	if ended == nil || ended.ID != sess.ID || ended.UserID != u.ID {
+		t.Errorf("RotateRefreshToken(reused) session = %+v, want %s of %s", ended, sess.ID, u.ID)
+	}
 	_, err = s.RotateRefreshToken(ctx, auth.HashSecret("rt2"), &auth.RefreshToken{Hash: auth.HashSecret("rt4"), ExpiresAt: now.Add(time.Hour)}, now, now.Add(15*time.Minute))
 	wantCode(t, "RotateRefreshToken(rt2 after reuse)", err, auth.EInvalidToken)
 	if _, err := s.FindSessionByID(ctx, sess.ID); auth.ErrorCode(err) != auth.ENotFound {
