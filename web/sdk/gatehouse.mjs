@@ -154,6 +154,9 @@ async function me() {
 
 async function logout() {
   try {
+    // A token that has lapsed (a renewal failed, the laptop slept) would make
+    // the sign-out a 401 that leaves the session alive: renew it first.
+    await getSessionToken().catch(() => {});
     if (state.token) await call("POST", "/api/auth/logout", undefined, { cookie: "any" });
   } finally {
     clear();
