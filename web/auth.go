@@ -72,6 +72,14 @@ func (s *Server) clearSessionCookie(w http.ResponseWriter) {
 // session is (nil, nil, nil); an error means the check itself failed, and the
 // caller must fail closed.
 func (s *Server) sessionFromCookie(w http.ResponseWriter, r *http.Request) (*auth.Session, *auth.User, error) {
+	// More than one session cookie: one was set for a parent domain, or a
+	// narrower path, by a sibling of this host (cookie tossing), to sign the
+	// browser in as someone else. Use neither.
+	cookies := r.CookiesNamed(SessionCookie)
+	if len(cookies) > 1 {
+		s.clearSessionCookie(w)
+		return nil, nil, nil
+	}
 	c, err := r.Cookie(SessionCookie)
 	if err != nil || c.Value == "" {
 		return nil, nil, nil

@@ -18,9 +18,11 @@ import (
 // state-changing requests whose Origin is neither the public URL's nor an
 // allowed one, whatever CORS answered. On top of that, the refresh cookie is
 // only read from requests that carry the X-Gatehouse-Refresh-Cookie header,
-// and the SDK's same-site mode reads the session cookie on the API only from
-// requests that carry X-Gatehouse-Session-Cookie (sdk.go), which no form or simple request can send: a page elsewhere
-// would need a preflight, which it fails.
+// and the refresh endpoint trades the session cookie for a token only for
+// requests that carry X-Gatehouse-Session-Cookie (sdk.go): custom headers
+// that no form or simple request can send, so a page elsewhere would need a
+// preflight, which it fails. (Other API endpoints accept the session cookie
+// as the contract says, behind the same origin check.)
 
 // corsAllowHeaders are the request headers an allowed origin may send.
 const corsAllowHeaders = "Authorization, Content-Type, " + RefreshCookieHeader + ", " + SessionCookieHeader

@@ -406,3 +406,32 @@ func TestLogoutAllAndAPILogout(t *testing.T) {
 		t.Errorf("logout without a session = %d %s, want 401 unauthorized", r.status, r.body)
 	}
 }
+
+// A browser that sends two session cookies (one tossed in for a parent
+// domain by a sibling host, to sign the user in as someone else) is signed
+// out: Gatehouse uses neither, on the pages or the API.
+func TestTwoSessionCookiesSignOut(t *testing.T) {
+	env := newEnv(t, storetestSQLite(t))
+	env.mustRegister("alice", pw)
+	env.mustRegister("mallory", pw)
+	mine := sessionCookie(login(env, nil, "alice", pw))
+	theirs := sessionCookie(login(env, nil, "mallory", pw))
+	if mine == nil || theirs == nil {
+		t.Fatal("no session cookies to work with")
+	}
+	one := SessionCookie + "=" + mine.Value
+	if r := env.do(nil, "GET", "/api/me", nil, "Cookie", one); r.status != http.StatusOK {
+		t.Fatalf("/api/me with one session cookie = %d, want 200", r.status)
+	}
+	two := SessionCookie + "=" + theirs.Value + "; " + one
+	if r := env.do(nil, "GET", "/api/me", nil, "Cookie", two); r.status != http.StatusUnauthorized {
+		t.Errorf("/api/me with two session cookies = %d %s, want 401", r.status, r.body)
+	}
+	if r := env.do(nil, "GET", "/account", nil, "Cookie", two); r.status != http.StatusSeeOther {
+		t.Errorf("/account with two session cookies = %d, want a redirect to sign in", r.status)
+	}
+	r := env.do(nil, "POST", "/api/auth/refresh", strings.NewReader(`{}`), "Cookie", two, SessionCookieHeader, "1", "Content-Type", "application/json")
+	if r.status != http.StatusNoContent || strings.Contains(r.body, "access_token") {
+		t.Errorf("SDK refresh with two session cookies = %d %s, want 204 and no token", r.status, r.body)
+	}
+}

@@ -103,10 +103,15 @@ function clear() {
 
 // schedule renews the token when a fifth of its life (at most a minute)
 // is left.
-function schedule() {
+// A renewal that fails for want of a network is tried again, backing off
+// to a minute, while the user is signed in.
+function schedule(retry) {
   clearTimeout(state.timer);
   const left = state.exp - Date.now();
-  state.timer = setTimeout(() => refresh().catch(() => {}), Math.max(left - Math.min(60000, left / 5), 1000));
+  const wait = retry || Math.max(left - Math.min(60000, left / 5), 1000);
+  state.timer = setTimeout(() => refresh().catch(() => {
+    if (state.user) schedule(Math.min((retry || 2500) * 2, 60000));
+  }), wait);
 }
 
 function refresh() {
@@ -414,7 +419,7 @@ function mountAuth(el, opts = {}) {
   function email() {
     stopAutofill();
     p.view("Sign in by email", p.form([["email", "Email", "email", "email"]], "Send code", async (v) => {
-      await call("POST", "/api/auth/email-login", { email: v.email, return_to: location.href }, { auth: false });
+      await call("POST", "/api/auth/email-login", { email: v.email, return_to: location.href.split("#")[0] }, { auth: false });
       p.view("Enter the code", p.form([["code", "6-digit code from the email", "text", "one-time-code"]], "Sign in",
         (c) => attempt(() => call("POST", "/api/auth/email-login/confirm", { email: v.email, code: c.code, remember: state.remember }, { cookie: true, auth: false }))),
       h("p", {}, p.button("Back", async () => signIn(), "link")));
