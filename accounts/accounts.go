@@ -53,7 +53,8 @@ type Config struct {
 	Logger *slog.Logger
 	// Audit records events in the audit log. Default: nil, recording nothing.
 	Audit *audit.Recorder
-	// Sessions ends sessions when an account is disabled or deleted.
+	// Sessions ends sessions when an account is disabled or deleted, or
+	// its two-step verification is reset.
 	// Default: nil (the caller ends them).
 	Sessions Revoker
 	// Email configures verification, reset and sign-in mails; see

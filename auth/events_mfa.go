@@ -26,6 +26,11 @@ const (
 	// EventTOTPDisabled: a user turned TOTP off with a current code or a
 	// recovery code. Data: factor ("totp" or "recovery_code").
 	EventTOTPDisabled = "mfa.totp_disabled"
+	// EventTOTPReset: an admin turned a user's TOTP off without a code,
+	// for a user who lost their authenticator app and recovery codes. The
+	// actor is the admin ("" for the command line), the target the user,
+	// whose sessions all ended with it.
+	EventTOTPReset = "mfa.totp_reset"
 	// EventRecoveryCodesRenewed: a user replaced their recovery codes.
 	EventRecoveryCodesRenewed = "mfa.recovery_codes_renewed"
 	// EventMFARequired: a first factor succeeded and the second is asked

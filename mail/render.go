@@ -22,12 +22,18 @@ const (
 	KindEmailChanged    = "email_changed"      // notice to the old address; NewEmail, optional Link
 	KindNewSignInMethod = "new_sign_in_method" // notice: Method, optional Link to review
 	KindAccountExists   = "account_exists"     // a sign-up with a taken address: Link to sign in
+	// Notices of changes to two-step verification, each with an optional
+	// Link to review it. KindMFADisabled says who turned it off: ByAdmin.
+	KindMFAEnabled           = "mfa_enabled"
+	KindMFADisabled          = "mfa_disabled"
+	KindRecoveryCodesRenewed = "recovery_codes_renewed"
 )
 
 // Kinds lists every kind of mail Render knows.
 func Kinds() []string {
 	return []string{KindVerifyEmail, KindPasswordReset, KindPasswordChanged, KindEmailLogin,
-		KindEmailChanged, KindNewSignInMethod, KindAccountExists}
+		KindEmailChanged, KindNewSignInMethod, KindAccountExists,
+		KindMFAEnabled, KindMFADisabled, KindRecoveryCodesRenewed}
 }
 
 // What each kind cannot do without: a mail that asks the user to act is
@@ -40,6 +46,10 @@ var required = map[string]struct{ link, code bool }{
 	KindEmailChanged:    {},
 	KindNewSignInMethod: {},
 	KindAccountExists:   {link: true},
+
+	KindMFAEnabled:           {},
+	KindMFADisabled:          {},
+	KindRecoveryCodesRenewed: {},
 }
 
 // Data is what the templates show. Only Product and PublicURL come from
@@ -64,6 +74,9 @@ type Data struct {
 	Method string
 	// NewEmail is the address an email_changed notice reports.
 	NewEmail string
+	// ByAdmin says an administrator made the change a notice reports (an
+	// mfa_disabled notice), rather than the user.
+	ByAdmin bool
 }
 
 // Errors from Render.

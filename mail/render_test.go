@@ -31,6 +31,9 @@ func TestRenderEveryKind(t *testing.T) {
 		{KindEmailChanged, "The email address of your Example account was changed", []string{"new@example.com"}},
 		{KindNewSignInMethod, "A new way to sign in was added to your Example account", []string{"a passkey"}},
 		{KindAccountExists, "You already have an account with Example", []string{"no new account was made"}},
+		{KindMFAEnabled, "Two-step verification was turned on for your Example account", []string{"needs a code from your authenticator app"}},
+		{KindMFADisabled, "Two-step verification was turned off for your Example account", []string{"no longer needs a code"}},
+		{KindRecoveryCodesRenewed, "New recovery codes were made for your Example account", []string{"old recovery codes no longer work"}},
 	}
 	if len(tests) != len(Kinds()) {
 		t.Fatalf("the test covers %d kinds, Kinds() has %d", len(tests), len(Kinds()))
@@ -142,9 +145,32 @@ func TestRenderRefuses(t *testing.T) {
 		})
 	}
 	// Notices need no link.
-	for _, kind := range []string{KindPasswordChanged, KindEmailChanged, KindNewSignInMethod} {
+	for _, kind := range []string{KindPasswordChanged, KindEmailChanged, KindNewSignInMethod,
+		KindMFAEnabled, KindMFADisabled, KindRecoveryCodesRenewed} {
 		if _, text, _, err := Render(kind, Data{}); err != nil || strings.Contains(text, "http") {
 			t.Errorf("Render(%q, no link) = %v, text %q; want a notice without links", kind, err, text)
+		}
+	}
+}
+
+// An mfa_disabled notice says who turned two-step verification off: the
+// user, or an administrator (who also ended every session).
+func TestRenderMFADisabledByAdmin(t *testing.T) {
+	for _, tc := range []struct {
+		byAdmin   bool
+		want, not string
+	}{
+		{false, "was just turned off", "An administrator"},
+		{true, "An administrator turned off two-step verification", "was just turned off"},
+	} {
+		_, text, html, err := Render(KindMFADisabled, Data{ByAdmin: tc.byAdmin, PublicURL: "https://a.example", Link: "/account/mfa"})
+		if err != nil {
+			t.Fatalf("Render(%q, ByAdmin %v) = %v", KindMFADisabled, tc.byAdmin, err)
+		}
+		for name, body := range map[string]string{"text": text, "HTML": html} {
+			if !strings.Contains(body, tc.want) || strings.Contains(body, tc.not) {
+				t.Errorf("Render(%q, ByAdmin %v) %s lacks %q or has %q:\n%s", KindMFADisabled, tc.byAdmin, name, tc.want, tc.not, body)
+			}
 		}
 	}
 }

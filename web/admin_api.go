@@ -223,6 +223,20 @@ func (s *Server) apiAdminRevokeSessions(w http.ResponseWriter, r *http.Request) 
 	return nil
 }
 
+// apiAdminResetMFA turns off a user's two-step verification without a
+// code, for a user who lost their authenticator app and recovery codes
+// (accounts.ResetMFA, which also ends the user's sessions): 204; 404 for an
+// unknown user; 409 conflict when it is not on, so that a client can tell
+// "no such user" from "nothing to reset"; 403 for an admin's own account.
+func (s *Server) apiAdminResetMFA(w http.ResponseWriter, r *http.Request) error {
+	actor, _ := UserFrom(r.Context())
+	if err := s.cfg.Accounts.ResetMFA(r.Context(), actor, r.PathValue("id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
 func (s *Server) apiAdminRoles(w http.ResponseWriter, r *http.Request) error {
 	roles, err := s.cfg.Accounts.Store().FindRoles(r.Context())
 	if err != nil {

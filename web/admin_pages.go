@@ -34,6 +34,7 @@ const (
 	flashUserSignedOut   = "admin_user_signed_out"
 	flashUserDeleted     = "admin_user_deleted"
 	flashAPIKeyRevoked   = "admin_api_key_revoked"
+	flashMFAReset        = "admin_mfa_reset"
 )
 
 // The admin notices join flashMessages here, beside the pages that set them,
@@ -48,6 +49,7 @@ func init() {
 		flashUserSignedOut:   "The user was signed out on every device.",
 		flashUserDeleted:     "The account was deleted.",
 		flashAPIKeyRevoked:   "The API key was revoked. It stopped working at once.",
+		flashMFAReset:        "Two-step verification is off for this user, who was signed out everywhere and told by mail.",
 	} {
 		flashMessages[k] = v
 	}
@@ -61,6 +63,7 @@ var eventTypes = []string{
 	auth.EventSessionRevoked, auth.EventSessionsRevoked, auth.EventRefreshTokenReused, auth.EventAccessDenied,
 	auth.EventRoleChanged, auth.EventAccountDisabled, auth.EventAccountEnabled, auth.EventAccountDeleted,
 	auth.EventEmailVerified, auth.EventAPIKeyCreated, auth.EventAPIKeyRevoked, auth.EventRoleCreated, auth.EventRoleDeleted,
+	auth.EventTOTPReset,
 }
 
 // adminPage serves h to signed-in admins only: a browser without a session
@@ -288,6 +291,7 @@ type adminUserPage struct {
 	Nav               []navLink
 	User              *auth.User
 	Self              bool // the admin looking is this user
+	TOTP              bool // the user has two-step verification on
 	Roles             []roleOption
 	Sessions          []sessionView
 	Created, LastSeen string
@@ -326,7 +330,11 @@ func (s *Server) renderAdminUser(w http.ResponseWriter, r *http.Request, status 
 	if err != nil {
 		return err
 	}
-	p := adminUserPage{Nav: adminNav("/admin/users"), User: u, Self: actor.ID == u.ID, Sessions: sessions,
+	totpOn, err := s.cfg.Accounts.TOTPEnabled(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	p := adminUserPage{Nav: adminNav("/admin/users"), User: u, Self: actor.ID == u.ID, TOTP: totpOn, Sessions: sessions,
 		Created: dateTime(u.CreatedAt), LastSeen: optionalDateTime(u.LastLoginAt, "never"), Error: msg}
 	p.Events, err = s.auditRows(r, events)
 	if err != nil {
@@ -420,6 +428,27 @@ func (s *Server) adminSetVerified(w http.ResponseWriter, r *http.Request) error 
 func (s *Server) adminRevokeSessions(w http.ResponseWriter, r *http.Request) error {
 	return s.adminUserAction(w, r, func(actor *auth.User, id string) (string, error) {
 		return flashUserSignedOut, s.cfg.Accounts.RevokeSessions(r.Context(), actor, id)
+	})
+}
+
+// errResetUnconfirmed refuses a reset whose form lacks the admin's
+// confirmation that the user asked for it.
+var errResetUnconfirmed = &auth.Error{Code: auth.EValidation,
+	Message: "Confirm that you checked the request comes from the user before turning off their two-step verification.",
+	Fields:  map[string]string{"confirm": "Confirm that you checked who is asking."}}
+
+// adminResetMFA turns off the user's two-step verification for a user who
+// lost their authenticator app and recovery codes (accounts.ResetMFA, which
+// ends their sessions and mails them). The form must carry the admin's
+// confirmation that they checked, by another channel, that the user asked:
+// after the reset the password alone signs in, so this is the moment a
+// social engineer would aim for.
+func (s *Server) adminResetMFA(w http.ResponseWriter, r *http.Request) error {
+	return s.adminUserAction(w, r, func(actor *auth.User, id string) (string, error) {
+		if r.PostForm.Get("confirm") != "yes" {
+			return "", errResetUnconfirmed
+		}
+		return flashMFAReset, s.cfg.Accounts.ResetMFA(r.Context(), actor, id)
 	})
 }
 

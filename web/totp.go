@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/gatehouse-dev/gatehouse/accounts"
 	"github.com/gatehouse-dev/gatehouse/auth"
 	"github.com/gatehouse-dev/gatehouse/totp"
 )
@@ -26,7 +27,10 @@ import (
 // the factor; so does replacing the recovery codes. Wrong codes count
 // against the account's limit on wrong one-time codes. Turning TOTP on or
 // off ends the user's other sessions (SE-05): a change of factors is a
-// moment to drop devices the user may not control.
+// moment to drop devices the user may not control. Each change, and each
+// new set of recovery codes, is mailed to the account's address as a
+// security notice (accounts.NotifyMFAChange). An admin's reset of another
+// user's TOTP is in admin_pages.go and admin_api.go (accounts.ResetMFA).
 
 var errTOTPOff = auth.Errorf(auth.ENotFound, "Two-step verification is not enabled on this server.")
 
@@ -142,6 +146,7 @@ func (s *Server) confirmTOTP(r *http.Request, code string) ([]string, error) {
 		return nil, err
 	}
 	s.cfg.Audit.Record(ctx, auth.EventTOTPEnabled, u.ID, u.ID, nil)
+	s.cfg.Accounts.NotifyMFAChange(ctx, u, accounts.MFATurnedOn)
 	if _, err := s.cfg.Sessions.RevokeUser(ctx, u.ID, sess.ID, "two-step verification turned on"); err != nil {
 		return nil, err
 	}
@@ -194,6 +199,7 @@ func (s *Server) disableTOTP(r *http.Request, code string) error {
 		factor = "recovery_code"
 	}
 	s.cfg.Audit.Record(ctx, auth.EventTOTPDisabled, u.ID, u.ID, map[string]string{"factor": factor})
+	s.cfg.Accounts.NotifyMFAChange(ctx, u, accounts.MFATurnedOff)
 	_, err = s.cfg.Sessions.RevokeUser(ctx, u.ID, sess.ID, "two-step verification turned off")
 	return err
 }
@@ -239,6 +245,7 @@ func (s *Server) renewRecoveryCodes(r *http.Request, code string) ([]string, err
 		return nil, err
 	}
 	s.cfg.Audit.Record(ctx, auth.EventRecoveryCodesRenewed, u.ID, u.ID, nil)
+	s.cfg.Accounts.NotifyMFAChange(ctx, u, accounts.RecoveryCodesRenewed)
 	return codes, nil
 }
 

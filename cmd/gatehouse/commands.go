@@ -90,7 +90,7 @@ database is left as it was. 'gatehouse serve' does this on start too.`,
 			{
 				name:    "user",
 				aliases: []string{"users"},
-				summary: "Manage users: create, list, show, set-roles, disable, enable, delete, import",
+				summary: "Manage users: create, list, show, set-roles, disable, enable, reset-mfa, delete",
 				args:    "<subcommand> [flags] [arguments]",
 				about:   "USER, where a subcommand takes one, is an ID, a username or an email address.",
 				examples: []string{
@@ -176,6 +176,26 @@ active admin cannot be disabled.`,
 						examples: []string{"gatehouse user enable bob"},
 						flags:    userEnableFlags,
 						config:   true,
+					},
+					{
+						name:    "reset-mfa",
+						summary: "Turn off a user's two-step verification, for a lost phone",
+						args:    "USER [flags]",
+						about: `Turns off USER's two-step verification without a code, for a user who lost
+their authenticator app and their recovery codes: the secret and the
+recovery codes are deleted, every session and token of the user is revoked
+(a lost phone may still be signed in), and the user is mailed a notice.
+Check by some other channel that the request comes from the user first:
+afterwards their password alone signs in. A user whose role requires
+two-step verification sets it up again at the next sign-in. The reset is
+recorded in the audit log as mfa.totp_reset. This also works for the last
+admin, who cannot do it from the admin panel.`,
+						examples: []string{
+							"gatehouse user reset-mfa bob",
+							"gatehouse user reset-mfa bob@example.com",
+						},
+						flags:  userResetMFAFlags,
+						config: true,
 					},
 					{
 						name:    "delete",

@@ -72,7 +72,7 @@ func TestBashCompletion(t *testing.T) {
 		{"gatehouse ", []string{"serve", "migrate", "user", "users", "keys", "audit", "completion", "version", "help"}, true},
 		{"gatehouse user create --us", []string{"--username"}, true},
 		{"gatehouse user create --", []string{"--username", "--email", "--role", "--password-stdin", "--verified", "--config", "--database-url", "--help"}, false},
-		{"gatehouse user ", []string{"create", "list", "show", "set-roles", "disable", "enable", "delete", "import"}, true},
+		{"gatehouse user ", []string{"create", "list", "show", "set-roles", "disable", "enable", "reset-mfa", "delete", "import"}, true},
 		{"gatehouse users im", []string{"import"}, true},
 		{"gatehouse users import ", []string{"users.csv", "gatehouse.bash"}, true},
 		{"gatehouse users import --dr", []string{"--dry-run"}, true},

@@ -28,7 +28,8 @@ func TestMain(m *testing.M) {
 // TestScripts runs the command-line scripts in testdata/script on SQLite.
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
-		Dir: "testdata/script",
+		Dir:  "testdata/script",
+		Cmds: scriptCmds, // mfa_test.go
 		Setup: func(e *testscript.Env) error {
 			e.Setenv("GATEHOUSE_DATABASE_URL", "sqlite://"+filepath.Join(e.WorkDir, "gatehouse.db"))
 			e.Setenv("GATEHOUSE_DATA_DIR", e.WorkDir)

@@ -351,6 +351,26 @@ func userSetActive(ctx context.Context, fs *flag.FlagSet, args []string, e *env,
 	return nil
 }
 
+// userResetMFAFlags makes 'gatehouse user reset-mfa'.
+func userResetMFAFlags(fs *flag.FlagSet) action {
+	return func(ctx context.Context, args []string, e *env) error {
+		g, u, rest, err := oneUser(ctx, fs, args, e, "reset-mfa")
+		if err != nil {
+			return err
+		}
+		defer g.Close()
+		if len(rest) > 0 {
+			return &usageError{"user reset-mfa takes one USER"}
+		}
+		if err := g.Accounts().ResetMFA(ctx, nil, u.ID); err != nil {
+			return cliError(err)
+		}
+		g.Logger().LogAttrs(ctx, slog.LevelWarn, "two-step verification reset from the command line", slog.String("user_id", u.ID))
+		fmt.Fprintf(e.stdout, "Two-step verification is off for %s, who was signed out everywhere.\n", u.Username)
+		return nil
+	}
+}
+
 // userDeleteFlags makes 'gatehouse user delete'.
 func userDeleteFlags(fs *flag.FlagSet) action {
 	return func(ctx context.Context, args []string, e *env) error {
