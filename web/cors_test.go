@@ -182,3 +182,29 @@ func TestSDKSecondFactorIsAccepted(t *testing.T) {
 		}
 	}
 }
+
+// A browser with a dead refresh cookie and a live session (it signed in
+// both ways) gets its token from the session, and the dead cookie cleared,
+// rather than being shown signed out.
+func TestDeadRefreshCookieFallsBackToSession(t *testing.T) {
+	env := newEnv(t, storetestSQLite(t), func(c *Config) { c.AllowedOrigins = []string{"http://app.example"} })
+	env.mustRegister("ada", "a long user password")
+	sess := sessionCookie(login(env, nil, "ada", "a long user password"))
+	if sess == nil {
+		t.Fatal("no session cookie")
+	}
+	dead := RefreshPrefix + strings.Repeat("A", refreshLen-len(RefreshPrefix))
+	hdr := []string{"Content-Type", "application/json", RefreshCookieHeader, "1", SessionCookieHeader, "1", "Origin", "http://app.example", "Sec-Fetch-Site", "same-site"}
+	r := env.do(nil, "POST", "/api/auth/refresh", strings.NewReader(`{}`), append(hdr, "Cookie", RefreshCookie+"="+dead+"; "+SessionCookie+"="+sess.Value)...)
+	if r.status != http.StatusOK || !strings.Contains(r.body, "access_token") {
+		t.Fatalf("refresh with a dead refresh cookie and a live session = %d %s, want a token from the session", r.status, r.body)
+	}
+	if sc := strings.Join(r.header.Values("Set-Cookie"), "\n"); !strings.Contains(sc, RefreshCookie+"=;") {
+		t.Errorf("Set-Cookie = %q, want the dead refresh cookie cleared", sc)
+	}
+	// Without a session, the dead cookie is still a 401.
+	r = env.do(nil, "POST", "/api/auth/refresh", strings.NewReader(`{}`), append(hdr, "Cookie", RefreshCookie+"="+dead)...)
+	if r.status != http.StatusUnauthorized {
+		t.Errorf("refresh with only a dead refresh cookie = %d, want 401", r.status)
+	}
+}

@@ -186,14 +186,45 @@ func (s *Server) sessionToken(next http.Handler) http.Handler {
 		}
 		if wantsRefreshCookie(r) {
 			if c, err := r.Cookie(RefreshCookie); err == nil && c.Value != "" {
-				next.ServeHTTP(w, r)
-				return
+				if !s.refreshOrFallBack(w, r, next) {
+					return
+				}
 			}
 		}
 		if err := s.refreshFromSession(w, r); err != nil {
 			s.writeJSONError(w, r, err)
 		}
 	})
+}
+
+// refreshOrFallBack refreshes from the refresh cookie and answers, unless
+// that cookie turns out dead (invalid_token: expired, or its session ended)
+// while the browser has a session cookie too: then the answer is dropped,
+// but for the Set-Cookie that clears the dead cookie, and it reports true,
+// for the caller to answer from the session instead.
+func (s *Server) refreshOrFallBack(w http.ResponseWriter, r *http.Request, next http.Handler) (fallBack bool) {
+	if c, err := r.Cookie(SessionCookie); err != nil || c.Value == "" {
+		next.ServeHTTP(w, r)
+		return false
+	}
+	buf := &bufferedResponse{header: http.Header{}}
+	next.ServeHTTP(buf, r)
+	var answer errorBody
+	if buf.status == http.StatusUnauthorized && json.Unmarshal(buf.body.Bytes(), &answer) == nil && answer.Error == auth.EInvalidToken {
+		for _, c := range buf.header.Values("Set-Cookie") {
+			w.Header().Add("Set-Cookie", c)
+		}
+		return true
+	}
+	for k, v := range buf.header {
+		w.Header()[k] = v
+	}
+	if buf.status == 0 {
+		buf.status = http.StatusOK
+	}
+	w.WriteHeader(buf.status)
+	w.Write(buf.body.Bytes())
+	return false
 }
 
 func (s *Server) refreshFromSession(w http.ResponseWriter, r *http.Request) error {
