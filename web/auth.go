@@ -80,10 +80,10 @@ func (s *Server) sessionFromCookie(w http.ResponseWriter, r *http.Request) (*aut
 		s.clearSessionCookie(w)
 		return nil, nil, nil
 	}
-	c, err := r.Cookie(SessionCookie)
-	if err != nil || c.Value == "" {
+	if len(cookies) == 0 || cookies[0].Value == "" {
 		return nil, nil, nil
 	}
+	c := cookies[0]
 	sess, u, fresh, err := s.cfg.Sessions.Check(r.Context(), c.Value)
 	if err == session.ErrNoSession {
 		s.clearSessionCookie(w)
