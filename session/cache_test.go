@@ -107,6 +107,30 @@ func TestCacheDropsEndedSessions(t *testing.T) {
 	}
 }
 
+// A session the store ended by itself (a refresh token's reuse ends its
+// session in the same transaction) stays in the cache until Ended says so;
+// then it is dropped here and on the other nodes.
+func TestCacheDropsSessionsTheStoreEnded(t *testing.T) {
+	ctx := context.Background()
+	bus := &recordingBus{}
+	m, cs, u := cachedManager(t, bus)
+	m.CacheValidUntil(time.Now().Add(time.Hour))
+	secret, s, _ := m.Start(ctx, u, session.Options{})
+	if _, _, _, err := m.Check(ctx, secret); err != nil {
+		t.Fatal(err)
+	}
+	if err := cs.RevokeSession(ctx, s.ID, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	m.Ended(ctx, s.ID, "refresh token reused")
+	if _, _, _, err := m.Check(ctx, secret); err != session.ErrNoSession {
+		t.Errorf("Check after Ended = %v, want ErrNoSession", err)
+	}
+	if pub := bus.published(); len(pub) != 1 || len(pub[0].SessionIDs) != 1 || pub[0].SessionIDs[0] != s.ID {
+		t.Errorf("published %+v, want the ended session", pub)
+	}
+}
+
 // What another node publishes (Forget) drops entries here.
 func TestCacheForgetsWhatOtherNodesEnd(t *testing.T) {
 	ctx := context.Background()

@@ -402,6 +402,15 @@ func (m *Manager) end(ctx context.Context, s *auth.Session, reason string) {
 		slog.String("user_id", s.UserID), slog.String("reason", reason))
 }
 
+// Ended tells the session caches, this node's and through the Bus the
+// others', that the store has already ended session id (as a refresh
+// token's reuse does, in the same transaction that detects it), so that no
+// cache goes on answering for it.
+func (m *Manager) Ended(ctx context.Context, id, reason string) {
+	m.invalidate(ctx, Invalidation{SessionIDs: []string{id}})
+	m.cfg.Logger.LogAttrs(ctx, slog.LevelInfo, "session ended", slog.String("session_id", id), slog.String("reason", reason))
+}
+
 // Revoke ends one session (logout, or the user revoking a device).
 func (m *Manager) Revoke(ctx context.Context, id, reason string) error {
 	if err := m.cfg.Store.RevokeSession(ctx, id, m.cfg.Now().Add(m.cfg.TokenTTL)); err != nil {

@@ -100,7 +100,7 @@ func (s *Server) sessionFromCookie(w http.ResponseWriter, r *http.Request) (*aut
 
 // loginURL is the sign-in page that brings the browser back to r afterwards.
 func (s *Server) loginURL(r *http.Request) string {
-	return s.URL("/login") + "?return_to=" + url.QueryEscape(r.URL.RequestURI())
+	return s.URL("/login") + "?return_to=" + url.QueryEscape(s.requestURI(r))
 }
 
 // wantsJSONResponse reports whether a request to an app's route expects JSON

@@ -89,7 +89,7 @@ func (s *Server) passEnrollmentGate(w http.ResponseWriter, r *http.Request, u *a
 		return true
 	}
 	if errors.Is(err, errEnrollmentDue) && !wantsJSONResponse(r) && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
-		http.Redirect(w, r, s.enrollmentURL(r.URL.RequestURI()), http.StatusSeeOther)
+		http.Redirect(w, r, s.enrollmentURL(s.requestURI(r)), http.StatusSeeOther)
 		return false
 	}
 	s.deny(w, r, err)

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"io/fs"
 	"net/http"
 	"strings"
@@ -190,7 +191,29 @@ func (s *Server) routes() (http.Handler, error) {
 		}
 	}
 	cop.SetDenyHandler(http.HandlerFunc(s.crossOriginDenied))
-	return s.observe(s.secure(s.cors(crossOriginCheck(cop, recordRoute(mux.ServeMux))))), nil
+	return ownRoutes(s.observe(s.secure(s.cors(crossOriginCheck(cop, recordRoute(mux.ServeMux)))))), nil
+}
+
+// ownRouteKey marks a request that reached Gatehouse's own handler, whose
+// path is relative to the public URL's (an app that mounts Gatehouse under
+// /auth strips that prefix), unlike one that reached an app's handler
+// through RequireLogin or RequireRole.
+type ownRouteKey struct{}
+
+func ownRoutes(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ownRouteKey{}, true)))
+	})
+}
+
+// requestURI is where a browser's request was, to come back to it: for
+// Gatehouse's own pages under the public URL's path (/auth/account, not the
+// app's /account).
+func (s *Server) requestURI(r *http.Request) string {
+	if own, _ := r.Context().Value(ownRouteKey{}).(bool); own {
+		return s.base + r.URL.RequestURI()
+	}
+	return r.URL.RequestURI()
 }
 
 // crossOriginCheck refuses state-changing cross-origin requests that a

@@ -132,6 +132,7 @@ func (s *Server) apiRefresh(w http.ResponseWriter, r *http.Request) error {
 		var data map[string]string
 		if sess != nil { // the ended session, and whose it was
 			target, data = sess.UserID, map[string]string{"session_id": sess.ID}
+			s.cfg.Sessions.Ended(r.Context(), sess.ID, "refresh token reused")
 		}
 		s.cfg.Audit.Record(r.Context(), auth.EventRefreshTokenReused, "", target, data)
 		return err

@@ -69,6 +69,12 @@ func TestNotes(t *testing.T) {
 	if status, loc, _ := get(anon, "/dashboard"); status != http.StatusSeeOther || loc != public+"/auth/login?return_to=%2Fdashboard" {
 		t.Errorf("GET /dashboard anonymous = %d %q, want a redirect to the sign-in page", status, loc)
 	}
+	// Gatehouse's own pages come back under /auth, not to the app's paths.
+	for _, page := range []string{"/auth/account", "/auth/admin"} {
+		if status, loc, _ := get(anon, page); status != http.StatusSeeOther || loc != public+"/auth/login?return_to="+url.QueryEscape(page) {
+			t.Errorf("GET %s anonymous = %d %q, want sign-in coming back to %s", page, status, loc, page)
+		}
+	}
 	if status, _, body := get(anon, "/auth/login"); status != 200 || !strings.Contains(body, `action="/auth/login"`) || !strings.Contains(body, "/auth/static/gatehouse.css") {
 		t.Errorf("GET /auth/login = %d, want the sign-in page with links under /auth", status)
 	}
