@@ -60,6 +60,9 @@ func TestAdminPagesAccess(t *testing.T) {
 			if r.status != http.StatusForbidden || !strings.Contains(r.body, "Not allowed") || strings.Contains(r.body, pg.want) {
 				t.Errorf("GET %s as a plain user = %d, want the 403 page", pg.path, r.status)
 			}
+			if !strings.Contains(r.body, `>plain</a>`) || !strings.Contains(r.body, ">Sign out</button>") {
+				t.Errorf("GET %s as a plain user: the 403 page does not show who is signed in", pg.path)
+			}
 			r = env.do(admin, "GET", pg.path, nil)
 			if r.status != http.StatusOK || !strings.Contains(r.body, pg.want) {
 				t.Errorf("GET %s as an admin = %d, want 200 with %q:\n%s", pg.path, r.status, pg.want, r.body)

@@ -148,7 +148,8 @@ func (s *Server) requireRoles(roles []string, next http.Handler) http.Handler {
 				slog.String("reason", "missing role"), slog.Any("roles_needed", roles), slog.String("request_id", requestID(r.Context())))
 			s.cfg.Audit.Record(r.Context(), auth.EventAccessDenied, u.ID, u.ID, map[string]string{
 				"reason": "missing role", "roles_needed": strings.Join(roles, ","), "path": r.URL.Path})
-			s.deny(w, r, auth.Errorf(auth.EForbidden, "You do not have permission to see this page."))
+			// The page shows who is signed in: a 403 is not a sign-out.
+			s.deny(w, withPrincipal(r, &principal{user: u, session: sess}), auth.Errorf(auth.EForbidden, "You do not have permission to see this page."))
 			return
 		}
 		next.ServeHTTP(w, withPrincipal(r, &principal{user: u, session: sess}))
