@@ -317,7 +317,7 @@ func (s *Service) CreateSetupLink(ctx context.Context) (secret string, expires t
 	return secret, expires, nil
 }
 
-var errSetupLink = auth.Errorf(auth.EInvalidToken, "This setup link is invalid, used or expired. Restart Gatehouse to print a new one, or create an admin on the command line: gatehouse user create --role admin.")
+var errSetupLink = auth.Errorf(auth.EInvalidToken, "This setup link is invalid, used or expired. While no admin exists, restarting Gatehouse prints a new one; or create an admin on the command line: gatehouse user create --username NAME --email ADDRESS --role admin --password-stdin.")
 
 // CheckSetupLink reports whether a setup link can still be used, without
 // spending it: it exists, is unused and unexpired, and no admin exists yet.

@@ -64,6 +64,7 @@ func TestEveryPageScreenshot(t *testing.T) {
 		tour.shoot(t, b, "setup-done")
 		tour.open(t, b, link, http.StatusUnauthorized)
 		tour.shoot(t, b, "setup-spent")
+		signOut(t, b) // the setup signed the new admin in; the tour goes on signed out
 
 		// Keyboard: the first Tab reaches the skip link, which shows
 		// itself and leads past the header to the page's own content.

@@ -159,7 +159,8 @@ func TestSetupPage(t *testing.T) {
 		if ok, _ := env.accounts.AdminExists(ctx); ok {
 			t.Fatal("a cross-origin POST created an admin")
 		}
-		if r := env.postForm(nil, path, form); r.status != 201 || !strings.Contains(r.body, "Admin account created") {
+		if r := env.postForm(nil, path, form); r.status != 201 || !strings.Contains(r.body, "Admin account created") ||
+			sessionCookie(r) == nil || !strings.Contains(r.body, `id="setup-continue"`) {
 			t.Errorf("POST setup = %d %s, want 201", r.status, r.body)
 		}
 		u, err := env.store.FindUserByLogin(ctx, "root")

@@ -37,7 +37,7 @@ func (s *Server) setupSubmit(w http.ResponseWriter, r *http.Request) error {
 		s.render(w, r, http.StatusUnprocessableEntity, "setup.html", p)
 		return nil
 	}
-	_, err := s.cfg.Accounts.CompleteSetup(r.Context(), r.PathValue("token"), accounts.Registration{
+	u, err := s.cfg.Accounts.CompleteSetup(r.Context(), r.PathValue("token"), accounts.Registration{
 		Username: p.Username, Email: p.Email, Password: r.PostForm.Get("password"),
 	})
 	var e *auth.Error
@@ -49,6 +49,11 @@ func (s *Server) setupSubmit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusCreated, "setup.html", setupPage{Done: true, Username: p.Username})
+	// The new admin is signed in: the next step is the admin panel.
+	sess, err := s.beginBrowserSession(w, r, u, false, "password")
+	if err != nil {
+		return err
+	}
+	s.render(w, withPrincipal(r, &principal{user: u, session: sess}), http.StatusCreated, "setup.html", setupPage{Done: true, Username: p.Username})
 	return nil
 }
