@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -41,7 +42,7 @@ func newMailer(cfg Config, st auth.OutboxStore, log *slog.Logger, now func() tim
 	} else {
 		sender = mail.NewDevSender(log)
 		if cfg.DevMode() {
-			log.Info("no smtp_url: mail stays in the development outbox; read it at /dev/mail")
+			log.Info("no smtp_url: mail stays in the development outbox; read it at " + strings.TrimSuffix(cfg.PublicURL, "/") + "/dev/mail")
 		} else {
 			// Outside development mode this is a mistake: nobody gets their
 			// mail, and the log gets the links, which are secrets.
