@@ -381,3 +381,43 @@ func TestSDKEmailLink(t *testing.T) {
 	}
 	waitFor(t, b, "signed in by the link", shadowText("#auth")+`.includes("Signed in as ada")`)
 }
+
+// TestSDKHiddenPageRenewsNothing: while the page is hidden (a background
+// tab), the SDK does not renew the token, so an unused tab does not keep the
+// session alive past its idle timeout; once the page is seen again it
+// renews at once.
+func TestSDKHiddenPageRenewsNothing(t *testing.T) {
+	site := e2e.NewSite(t)
+	h := e2e.Start(t, e2e.WithConfig(func(c *gatehouse.Config) {
+		onLocalhost(c)
+		c.HTTP.AllowedOrigins = []string{site.URL}
+		c.Token.AccessTTL = 3 * time.Second
+	}))
+	h.CreateUser(t, accounts.Registration{Username: "ada", Email: "ada@example.com", Password: "a long user password"})
+	site.Page("/", `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Hidden</title>
+<script src="`+h.URL+`/sdk/gatehouse.js"></script></head><body>
+<gatehouse-auth id="auth" url="`+h.URL+`" methods="password"></gatehouse-auth>
+<p id="tokens">0</p>
+<script>
+let hidden = false;
+Object.defineProperty(document, "hidden", { get: () => hidden });
+window.setHidden = (v) => { hidden = v; document.dispatchEvent(new Event("visibilitychange")); };
+Gatehouse.on("token", () => { const p = document.getElementById("tokens"); p.textContent = String(Number(p.textContent) + 1); });
+</script></body></html>`)
+	b := e2e.NewBrowser(t, site.URL)
+	b.Navigate(site.URL + "/")
+	waitFor(t, b, "the sign-in form", shadowText("#auth")+`.includes("Sign in")`)
+	fillAndSubmit(b, "#auth", map[string]string{"login": "ada", "password": "a long user password"})
+	waitFor(t, b, "the signed-in view", shadowText("#auth")+`.includes("Signed in as ada")`)
+
+	b.Eval(`setHidden(true)`, nil)
+	var before, after int
+	b.Eval(`Number(document.getElementById("tokens").textContent)`, &before)
+	time.Sleep(5 * time.Second) // past the token's life
+	b.Eval(`Number(document.getElementById("tokens").textContent)`, &after)
+	if after != before {
+		t.Errorf("a hidden page renewed its token %d times, want none", after-before)
+	}
+	b.Eval(`setHidden(false)`, nil)
+	waitFor(t, b, "a renewal once the page is seen", fmt.Sprintf(`Number(document.getElementById("tokens").textContent) > %d`, after))
+}

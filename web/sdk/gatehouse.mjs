@@ -18,7 +18,7 @@
 // which a strict Content-Security-Policy (style-src without
 // 'unsafe-inline') does not block, and no inline style attributes.
 
-const state = { base: "", mode: "same-site", remember: false, token: "", exp: 0, user: null, timer: 0, refreshing: null, loading: null };
+const state = { base: "", mode: "same-site", remember: false, token: "", exp: 0, user: null, timer: 0, deferred: false, refreshing: null, loading: null };
 const MODES = ["same-site", "cross-origin"];
 let loaded; // resolves when load() has been called
 const whenLoaded = new Promise((resolve) => { loaded = resolve; });
@@ -104,14 +104,30 @@ function clear() {
 // schedule renews the token when a fifth of its life (at most a minute)
 // is left.
 // A renewal that fails for want of a network is tried again, backing off
-// to a minute, while the user is signed in.
+// to a minute, while the user is signed in. A page that nobody can see
+// renews nothing: a tab left in the background must not keep the session
+// alive past its idle timeout. It renews when it is seen again (and
+// getSessionToken renews whenever the page asks for a token).
 function schedule(retry) {
   clearTimeout(state.timer);
   const left = state.exp - Date.now();
   const wait = retry || Math.max(left - Math.min(60000, left / 5), 1000);
-  state.timer = setTimeout(() => refresh().catch(() => {
-    if (state.user) schedule(Math.min((retry || 2500) * 2, 60000));
-  }), wait);
+  state.timer = setTimeout(() => {
+    if (globalThis.document && document.hidden) {
+      state.deferred = true;
+      return;
+    }
+    refresh().catch(() => {
+      if (state.user) schedule(Math.min((retry || 2500) * 2, 60000));
+    });
+  }, wait);
+}
+if (globalThis.document) {
+  document.addEventListener("visibilitychange", () => {
+    if (document.hidden || !state.deferred) return;
+    state.deferred = false;
+    if (state.user) refresh().catch(() => schedule(5000));
+  });
 }
 
 function refresh() {
@@ -456,7 +472,7 @@ function mountAuth(el, opts = {}) {
   }
 
   const off = [on("logout", () => signIn()), on("login", () => signedIn())];
-  ready(p).then(() => (state.user ? signedIn() : signIn()), (e) => p.fail(e));
+  ready(p).then(() => (state.user ? signedIn() : signIn()), (e) => { p.view("Sign in"); p.fail(e); });
   return { unmount() { stopAutofill(); off.forEach((f) => f()); el.shadowRoot.replaceChildren(); } };
 }
 
@@ -484,7 +500,7 @@ function mountList(el, opts, title, load, item, extra) {
   };
   const redraw = () => draw().catch((e) => p.fail(e));
   const off = [on("login", redraw), on("logout", redraw)];
-  ready(p).then(redraw, (e) => p.fail(e));
+  ready(p).then(redraw, (e) => { p.view(title); p.fail(e); });
   return { refresh: draw, unmount() { off.forEach((f) => f()); el.shadowRoot.replaceChildren(); } };
 }
 
