@@ -2,6 +2,7 @@ package gatehouse_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/gatehouse-dev/gatehouse"
 	"github.com/gatehouse-dev/gatehouse/accounts"
+	"github.com/gatehouse-dev/gatehouse/masterkey"
 )
 
 // newTestGatehouse builds a Gatehouse on a throw-away SQLite file.
@@ -115,4 +117,31 @@ func ExampleUserFrom() {
 		}
 	}
 	_ = h // wrap it: gh.RequireLogin(http.HandlerFunc(h))
+}
+
+// A tool that manages an installation opens it with OpenExisting: pointed at
+// an existing database whose master secret is not in its data directory, New
+// stops instead of writing a new secret that could not open the old one's
+// signing keys.
+func ExampleOpenExisting() {
+	dir, err := os.MkdirTemp("", "gatehouse-example")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	cfg := gatehouse.DefaultConfig()
+	cfg.DataDir = dir
+	cfg.DatabaseURL = "sqlite://" + filepath.Join(dir, "gatehouse.db")
+	quiet := gatehouse.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	gh, err := gatehouse.New(cfg, quiet) // a first start: the database and the secret
+	if err != nil {
+		log.Fatal(err)
+	}
+	gh.Close()
+
+	elsewhere := cfg
+	elsewhere.DataDir = filepath.Join(dir, "elsewhere") // no gatehouse.key there
+	_, err = gatehouse.New(elsewhere, quiet, gatehouse.OpenExisting())
+	fmt.Println(errors.Is(err, masterkey.ErrNoSecret))
+	// Output: true
 }

@@ -11,8 +11,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse/accounts"
@@ -25,6 +27,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/ratelimit"
 	"github.com/gatehouse-dev/gatehouse/session"
 	"github.com/gatehouse-dev/gatehouse/store"
+	"github.com/gatehouse-dev/gatehouse/store/sqlite"
 	"github.com/gatehouse-dev/gatehouse/token"
 	"github.com/gatehouse-dev/gatehouse/web"
 )
@@ -62,8 +65,9 @@ type Gatehouse struct {
 type Option interface{ apply(*options) }
 
 type options struct {
-	logger *slog.Logger
-	now    func() time.Time
+	logger   *slog.Logger
+	now      func() time.Time
+	existing bool // OpenExisting
 }
 
 type optionFunc func(*options)
@@ -76,6 +80,29 @@ func WithLogger(l *slog.Logger) Option { return optionFunc(func(o *options) { o.
 // WithClock replaces time.Now, for tests that move time.
 func WithClock(now func() time.Time) Option { return optionFunc(func(o *options) { o.now = now }) }
 
+// OpenExisting makes New never generate a master secret for a SQLite
+// database that already exists: when no secret is configured and the data
+// directory holds no secret file, it fails, before it writes anything, with
+// an error wrapping masterkey.ErrNoSecret. Tools that manage an installation
+// use it, so that one pointed at a database from another directory stops
+// with that explanation instead of writing a stray secret that cannot open
+// what the real one sealed. Where there is no database yet, New makes the
+// installation as on a first start (the command line's contract lets
+// `gatehouse user create` be the first command run). PostgreSQL databases
+// are treated as existing.
+func OpenExisting() Option { return optionFunc(func(o *options) { o.existing = true }) }
+
+// existingKey is what OpenExisting checks: the master secret of an existing
+// database, or nil when the SQLite database is yet to be created.
+func existingKey(cfg Config) (*masterkey.Key, error) {
+	if path, err := sqlite.PathFromURL(cfg.DatabaseURL); err == nil {
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			return nil, nil // a first start: New creates the installation
+		}
+	}
+	return masterkey.Read(cfg.SecretKey, cfg.DataDir)
+}
+
 // New validates cfg, opens and migrates the store, loads (or on first start
 // generates) the master secret, and builds the services. Close releases what
 // it opened.
@@ -86,6 +113,13 @@ func New(cfg Config, opts ...Option) (*Gatehouse, error) {
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
+	}
+	var key *masterkey.Key
+	if o.existing {
+		var err error
+		if key, err = existingKey(cfg); err != nil {
+			return nil, err
+		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -108,13 +142,15 @@ func New(cfg Config, opts ...Option) (*Gatehouse, error) {
 	if len(applied) > 0 {
 		o.logger.Info("database migrated", "versions", applied)
 	}
-	key, generated, err := masterkey.Load(cfg.SecretKey, cfg.DataDir)
-	if err != nil {
-		return nil, err
-	}
-	if generated {
-		o.logger.Warn("generated a new master secret; back it up together with the database",
-			"file", cfg.DataDir+"/"+masterkey.FileName)
+	if key == nil {
+		var generated bool
+		if key, generated, err = masterkey.Load(cfg.SecretKey, cfg.DataDir); err != nil {
+			return nil, err
+		}
+		if generated {
+			o.logger.Warn("generated a new master secret; back it up together with the database",
+				"file", cfg.DataDir+"/"+masterkey.FileName)
+		}
 	}
 	g.key = key
 	recorder := audit.New(st, o.now, o.logger)

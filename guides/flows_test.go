@@ -4,6 +4,7 @@ package guides
 
 import (
 	"encoding/json"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -117,16 +118,22 @@ func TestGuideLoginServer(t *testing.T) {
 	dir := t.TempDir()
 	addr, backendAddr := freeAddr(t), freeAddr(t)
 	base, backend := "http://"+addr, "http://"+backendAddr
-	sh := newShell(t, dir, gatehouseEnv(dir, addr),
+	env := gatehouseEnv(dir, addr)
+	env["TMPDIR"] = dir // where mktemp -d makes the guide's fresh data directory
+	sh := newShell(t, dir, env,
 		"http://localhost:8080", base, "127.0.0.1:8090", backendAddr)
+	freshData(t, sh, dir)
+	must(t, "migrate", sh.run("migrate"), "schema version")
+	if id := sh.run("create-admin"); !userID.MatchString(id) {
+		t.Fatalf("user create printed %q, want a user ID and a newline", id)
+	}
 	srv := sh.start(dir, "serve")
 	waitHTTP(t, srv, base+"/healthz")
-	sh.run("create-admin")
 	sh.run("gh")
 	sh.run("ls-admin-token")
 	sh.run("ls-api-key")
-	if key := sh.get("API_KEY"); !strings.HasPrefix(key, "gh_") {
-		t.Fatalf("API_KEY = %q, want a gh_ key", key)
+	if key := sh.run("ls-echo-key"); !strings.HasPrefix(key, "gh_") {
+		t.Fatalf("echo \"$API_KEY\" printed %q, want a gh_ key", key)
 	}
 	be := sh.start(root, "ls-backend")
 	waitHTTP(t, be, backend+"/api/hello")
@@ -155,17 +162,22 @@ func TestGuideLoginServer(t *testing.T) {
 }
 
 // Guide 3: the token API with curl (sign-in, refresh rotation, reuse,
-// logout), the configuration file for a browser app's origin, and the SPA
-// example's run commands.
+// logout), the environment variables for a browser app's origin, and the
+// SPA example's run commands.
 func TestGuideTokenAPI(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	addr, backendAddr, spaAddr := freeAddr(t), freeAddr(t), freeAddr(t)
 	base := "http://" + addr
-	if err := os.WriteFile(filepath.Join(dir, "gatehouse.yaml"), []byte(block(t, tokenAPIFile, "yaml", "allowed_origins")), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	sh := newShell(t, dir, gatehouseEnv(dir, addr), "http://localhost:8080", base)
+	// The public URL is on localhost, as the guide's is: passkey origins
+	// (GATEHOUSE_PASSKEY_ORIGINS) need a host name, not an IP address.
+	_, port, _ := net.SplitHostPort(addr)
+	public := "http://localhost:" + port
+	env := gatehouseEnv(dir, addr)
+	env["GATEHOUSE_PUBLIC_URL"] = public
+	env["TMPDIR"] = dir // where mktemp -d makes the guide's fresh data directory
+	sh := newShell(t, dir, env, "http://localhost:8080", public)
+	freshData(t, sh, dir)
 	srv := sh.start(dir, "ta-serve")
 	waitHTTP(t, srv, base+"/healthz")
 
@@ -198,7 +210,7 @@ func TestGuideTokenAPI(t *testing.T) {
 		t.Fatalf("the access token still works after logout: %s", out)
 	}
 
-	// The file's allowed origin passes the CORS preflight.
+	// The allowed origin of the guide's environment passes the CORS preflight.
 	origin := "http://localhost:8070"
 	req, _ := http.NewRequest(http.MethodOptions, base+"/api/auth/login", nil)
 	req.Header.Set("Origin", origin)
@@ -215,12 +227,44 @@ func TestGuideTokenAPI(t *testing.T) {
 	// The example: the backend and the app start and serve.
 	be := sh.start(root, "ta-backend", "--listen", backendAddr)
 	waitHTTP(t, be, "http://"+backendAddr+"/api/hello")
-	spa := newShell(t, dir, nil, "http://localhost:8080", base, "http://127.0.0.1:8090", "http://"+backendAddr).
+	spa := newShell(t, dir, nil, "http://localhost:8080", public, "http://127.0.0.1:8090", "http://"+backendAddr).
 		start(root, "ta-spa", "--listen", spaAddr)
 	waitHTTP(t, spa, "http://"+spaAddr+"/")
 	if status, _, _ := do(t, browser(), http.MethodGet, "http://"+spaAddr+"/", nil); status != http.StatusOK {
 		t.Errorf("GET / of the SPA example = %d, want 200", status)
 	}
+}
+
+// freshData runs a guide's two exports that put Gatehouse's data in a new
+// temporary directory, and checks that they did: the directory is new, under
+// dir (the shell's TMPDIR), and the database is in it.
+func freshData(t *testing.T, sh *shell, dir string) {
+	t.Helper()
+	sh.run("fresh-data-dir")
+	sh.run("fresh-database")
+	data := sh.get("GATEHOUSE_DATA_DIR")
+	if !strings.HasPrefix(data, dir+string(os.PathSeparator)) {
+		t.Fatalf("GATEHOUSE_DATA_DIR = %q, want a new directory under %s", data, dir)
+	}
+	if entries, err := os.ReadDir(data); err != nil || len(entries) != 0 {
+		t.Fatalf("GATEHOUSE_DATA_DIR %s: %v, %d entries, want a new empty directory", data, err, len(entries))
+	}
+	if db := sh.get("GATEHOUSE_DATABASE_URL"); db != "sqlite://"+filepath.Join(data, "gatehouse.db") {
+		t.Fatalf("GATEHOUSE_DATABASE_URL = %q, want the database in %s", db, data)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			return
+		}
+		for _, f := range []string{"gatehouse.db", "gatehouse.key"} {
+			if _, err := os.Stat(filepath.Join(data, f)); err != nil {
+				t.Errorf("the guide's fresh data directory has no %s: %v", f, err)
+			}
+		}
+		if _, err := os.Stat(filepath.Join(dir, "gatehouse.db")); err == nil {
+			t.Errorf("Gatehouse wrote gatehouse.db in the working directory, not in GATEHOUSE_DATA_DIR")
+		}
+	})
 }
 
 // Guide 4: a production-shaped deployment on a PostgreSQL database of its

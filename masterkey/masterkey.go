@@ -60,26 +60,43 @@ func New(secret string) (*Key, error) {
 	return k, nil
 }
 
-// Load returns the configured secret when it is not empty; otherwise it reads
-// the secret file in dir, creating it with a new random secret (mode 0600)
-// when it does not exist yet. generated reports whether a file was created.
-func Load(configured, dir string) (k *Key, generated bool, err error) {
+// ErrNoSecret is returned by Read when no secret is configured and dir holds
+// no secret file.
+var ErrNoSecret = errors.New("masterkey: no secret configured and no secret file")
+
+// Read returns the configured secret when it is not empty; otherwise it reads
+// the secret file in dir. Unlike Load it never creates the file: with neither
+// a secret nor a file it returns an error wrapping ErrNoSecret. Tools that
+// work on an existing installation use it, because a secret they generated
+// would not open what the installation sealed under its own.
+func Read(configured, dir string) (*Key, error) {
 	if configured != "" {
-		k, err := New(configured)
-		return k, false, err
+		return New(configured)
 	}
 	path := filepath.Join(dir, FileName)
 	b, err := os.ReadFile(path)
 	switch {
-	case err == nil:
-		k, err := New(strings.TrimSpace(string(b)))
-		if err != nil {
-			return nil, false, fmt.Errorf("%s: %w", path, err)
-		}
-		return k, false, nil
-	case !errors.Is(err, fs.ErrNotExist):
-		return nil, false, fmt.Errorf("read secret key: %w", err)
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("%s: %w", path, ErrNoSecret)
+	case err != nil:
+		return nil, fmt.Errorf("read secret key: %w", err)
 	}
+	k, err := New(strings.TrimSpace(string(b)))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return k, nil
+}
+
+// Load is Read, except that with neither a configured secret nor a secret
+// file it creates the file in dir with a new random secret (mode 0600).
+// generated reports whether it did.
+func Load(configured, dir string) (k *Key, generated bool, err error) {
+	k, err = Read(configured, dir)
+	if !errors.Is(err, ErrNoSecret) {
+		return k, false, err
+	}
+	path := filepath.Join(dir, FileName)
 	var raw [32]byte
 	rand.Read(raw[:])
 	secret := base64.RawURLEncoding.EncodeToString(raw[:])

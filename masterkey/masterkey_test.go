@@ -76,3 +76,36 @@ func TestSealOpen(t *testing.T) {
 		t.Error("Derive gave equal keys for different purposes")
 	}
 }
+
+// Read finds a configured secret or an existing file, and never creates one.
+func TestReadNeverGenerates(t *testing.T) {
+	dir := t.TempDir()
+	if k, err := Read("", dir); k != nil || !errors.Is(err, ErrNoSecret) {
+		t.Errorf("Read(no secret, empty dir) = %v, %v; want nil, ErrNoSecret", k, err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("Read wrote %d files into the data directory, want none", len(entries))
+	}
+	if _, err := Read("", filepath.Join(dir, "missing")); !errors.Is(err, ErrNoSecret) {
+		t.Errorf("Read(no secret, missing dir) error = %v, want ErrNoSecret", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "missing")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("Read created the data directory: %v", err)
+	}
+	if k, err := Read("0123456789abcdef0123456789abcdef", dir); err != nil || k == nil {
+		t.Errorf("Read(configured) = %v, %v; want a key", k, err)
+	}
+
+	generated, _, err := Load("", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := Read("", dir)
+	if err != nil {
+		t.Fatalf("Read(after Load) error = %v", err)
+	}
+	sealed, _ := generated.Seal([]byte("private key"), []byte("kid1"))
+	if pt, err := k.Open(sealed, []byte("kid1")); err != nil || string(pt) != "private key" {
+		t.Errorf("Open with the key Read found = %q, %v; want the plaintext", pt, err)
+	}
+}

@@ -199,15 +199,47 @@ type eventPrinter struct {
 	names   map[string]string // user ID → username, "" for an account that is gone
 	color   painter
 	started bool
+	width   int // of the event column, once the header is printed
 }
 
-// The widths of the columns of a line; longer values push the rest along
-// rather than being cut. The event's column is padded by the printer, so
-// that its colour does not count towards the width.
-const (
-	auditLine       = "%-20s  %s  %-16s  %-16s  %-15s  %s"
-	auditEventWidth = 22
-)
+// auditEventTypes are the event types Gatehouse records (package auth). The
+// event column is as wide as the longest of them, so that the columns line up
+// whatever events a batch holds, and do not move under --follow when a long
+// one comes in. TestAuditEventTypesComplete keeps the list in step with auth.
+var auditEventTypes = []string{
+	auth.EventUserRegistered, auth.EventLoginSucceeded, auth.EventLoginFailed, auth.EventLogout,
+	auth.EventSessionRevoked, auth.EventPasswordChanged, auth.EventPasswordUpgraded,
+	auth.EventRefreshTokenReused, auth.EventAdminCreatedBySetup, auth.EventAccessDenied,
+	auth.EventRoleChanged, auth.EventAccountDisabled, auth.EventAccountEnabled,
+	auth.EventAccountDeleted, auth.EventEmailVerified, auth.EventSessionsRevoked,
+	auth.EventAPIKeyCreated, auth.EventAPIKeyRevoked, auth.EventRoleCreated, auth.EventRoleDeleted,
+	auth.EventPasswordResetRequested, auth.EventPasswordReset, auth.EventVerificationSent,
+	auth.EventEmailChangeRequested, auth.EventEmailChanged, auth.EventEmailLoginRequested,
+	auth.EventEmailCodeFailed, auth.EventUsersImported, auth.EventIdentityLinked,
+	auth.EventIdentityUnlinked, auth.EventTOTPEnabled, auth.EventTOTPDisabled, auth.EventTOTPReset,
+	auth.EventRecoveryCodesRenewed, auth.EventMFARequired, auth.EventMFAVerified, auth.EventMFAFailed,
+	auth.EventReauthenticated, auth.EventPasskeyRegistered, auth.EventPasskeyRenamed,
+	auth.EventPasskeyRemoved, auth.EventPasskeyCloneWarning,
+}
+
+// auditLine lays out a line's columns; a longer value pushes the rest along
+// rather than being cut. The event's column is padded by the printer, to
+// eventWidth, so that its colour does not count towards the width.
+const auditLine = "%-20s  %s  %-16s  %-16s  %-15s  %s"
+
+// eventWidth is the width of the event column for a batch: the longest known
+// event type, or the longest type in the batch when that is longer (a type
+// this binary does not know yet, recorded by a newer server).
+func eventWidth(events []*auth.Event) int {
+	w := 0
+	for _, t := range auditEventTypes {
+		w = max(w, len(t))
+	}
+	for _, ev := range events {
+		w = max(w, len(ev.Type))
+	}
+	return w
+}
 
 func (p *eventPrinter) print(ctx context.Context, events []*auth.Event) error {
 	if p.json {
@@ -219,9 +251,12 @@ func (p *eventPrinter) print(ctx context.Context, events []*auth.Event) error {
 		}
 		return nil
 	}
+	// Under --follow an unknown, longer type widens the column from its line
+	// on; the header is not printed again.
+	p.width = max(p.width, eventWidth(events))
 	if !p.started {
 		p.started = true
-		fmt.Fprintln(p.w, p.color.paint(bold, fmt.Sprintf(auditLine, "TIME", p.color.pad("", "EVENT", auditEventWidth), "ACTOR", "TARGET", "IP", "DETAILS")))
+		fmt.Fprintln(p.w, p.color.paint(bold, fmt.Sprintf(auditLine, "TIME", p.color.pad("", "EVENT", p.width), "ACTOR", "TARGET", "IP", "DETAILS")))
 	}
 	for _, ev := range events {
 		actor, err := p.name(ctx, ev.ActorID)
@@ -236,7 +271,7 @@ func (p *eventPrinter) print(ctx context.Context, events []*auth.Event) error {
 		if ip == "" {
 			ip = "-"
 		}
-		event := p.color.pad(eventStyle(ev.Type), ev.Type, auditEventWidth)
+		event := p.color.pad(eventStyle(ev.Type), ev.Type, p.width)
 		line := fmt.Sprintf(auditLine, ev.CreatedAt.UTC().Format(time.RFC3339), event, actor, target, ip, details(ev.Data))
 		if _, err := fmt.Fprintln(p.w, strings.TrimRight(line, " ")); err != nil {
 			return err

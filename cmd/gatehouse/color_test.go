@@ -74,6 +74,9 @@ func readTerminal(t *testing.T, ctl *os.File) string {
 func TestErrorColourOnlyOnTerminal(t *testing.T) {
 	dir := t.TempDir()
 	environ := map[string]string{"GATEHOUSE_DATA_DIR": dir, "GATEHOUSE_DATABASE_URL": "sqlite://" + filepath.Join(dir, "g.db")}
+	if status, _, errOut := cli(t, environ, "", "migrate"); status != 0 {
+		t.Fatalf("migrate = %d, stderr %q", status, errOut)
+	}
 
 	pr, pw, err := os.Pipe()
 	if err != nil {

@@ -33,6 +33,9 @@ type command struct {
 	// holds subcommands.
 	flags  func(fs *flag.FlagSet) action
 	config bool // also takes the configuration flags (--config, --listen, …)
+	// allConfig lists the configuration flags in full in the command's
+	// help; other commands name a few and point to 'gatehouse help config'.
+	allConfig bool
 	// Completion of positional arguments: file names, one of fixed
 	// choices, or command names (for help).
 	fileArgs    bool
@@ -54,7 +57,7 @@ func commandTable() *command {
 		args:    "<command> [arguments] [flags]",
 		examples: []string{
 			"gatehouse serve",
-			"gatehouse user create --username alice --email alice@example.com --role admin",
+			"echo 'a long passphrase' | gatehouse user create --username alice \\\n    --email alice@example.com --role admin --password-stdin",
 			"gatehouse help user create",
 		},
 		subs: []*command{
@@ -71,15 +74,22 @@ SIGINT or SIGTERM stops it gracefully, finishing requests in flight.`,
 					"gatehouse serve --config /etc/gatehouse/gatehouse.yaml",
 					"GATEHOUSE_PUBLIC_URL=https://auth.example.com gatehouse serve --listen :8080",
 				},
-				flags:  serveFlags,
-				config: true,
+				flags:     serveFlags,
+				config:    true,
+				allConfig: true, // most of them are about serving
 			},
 			{
 				name:    "migrate",
 				summary: "Apply pending database migrations and exit",
 				args:    "[flags]",
 				about: `Applies pending database migrations, all in one transaction: if one fails, the
-database is left as it was. 'gatehouse serve' does this on start too.`,
+database is left as it was. 'gatehouse serve' does this on start too.
+
+For a new database (a SQLite file that did not exist yet, or an empty
+PostgreSQL database) it also generates the master secret into the data
+directory, as the first 'gatehouse serve' does, unless GATEHOUSE_SECRET_KEY is
+set or the file exists. The migrations themselves need no secret, so an
+existing database never gets a new one.`,
 				examples: []string{
 					"gatehouse migrate",
 					"GATEHOUSE_DATABASE_URL=postgres://db.internal/gatehouse gatehouse migrate",
@@ -108,8 +118,8 @@ only the new user's ID and a newline, so scripts can capture it. Without
 --password-stdin the account has no password: its owner signs in with a
 passkey, an email link or a reset link.`,
 						examples: []string{
-							"gatehouse user create --username alice --email alice@example.com --role admin",
-							"echo \"$PASSWORD\" | gatehouse user create --username bob \\\n    --email bob@example.com --password-stdin --verified",
+							"echo \"$PASSWORD\" | gatehouse user create --username alice \\\n    --email alice@example.com --role admin --password-stdin",
+							"gatehouse user create --username bob --email bob@example.com --verified",
 							"id=$(gatehouse user create --username carol --email carol@example.com)",
 						},
 						flags:  userCreateFlags,
@@ -307,10 +317,10 @@ shell looks for completions.`,
 			},
 			{
 				name:        "help",
-				summary:     "Show help for gatehouse or one of its commands",
-				args:        "[command [subcommand]]",
-				about:       "Prints the same help as 'gatehouse <command> --help'.",
-				examples:    []string{"gatehouse help", "gatehouse help user create"},
+				summary:     "Show help for gatehouse, one of its commands, or a topic",
+				args:        "[command [subcommand] | topic]",
+				about:       "Prints the same help as 'gatehouse <command> --help', or a topic: 'gatehouse\nhelp config' lists the configuration flags every command that opens the\ndatabase takes.",
+				examples:    []string{"gatehouse help", "gatehouse help user create", "gatehouse help config"},
 				flags:       helpFlags,
 				commandArgs: true,
 			},
@@ -399,10 +409,10 @@ func dispatch(ctx context.Context, root *command, args []string, e *env) error {
 	for c.subs != nil {
 		if len(args) == 0 {
 			if c == root {
-				writeHelp(e.stderr, root, false)
+				writeHelp(e.stderr, root)
 				return errUsageShown
 			}
-			writeHelp(e.stderr, c, false)
+			writeHelp(e.stderr, c)
 			fmt.Fprintln(e.stderr)
 			return &usageError{fmt.Sprintf("%s needs a subcommand: %s", c.name, subNames(c))}
 		}
@@ -414,10 +424,13 @@ func dispatch(ctx context.Context, root *command, args []string, e *env) error {
 		case c == root && w == "--version":
 			s = c.sub("version")
 		case isHelpWord(w):
-			writeHelp(e.stdout, c, false)
+			writeHelp(e.stdout, c)
 			return nil
 		}
 		if s == nil {
+			if c == root && findTopic(w) != nil {
+				return &usageError{fmt.Sprintf("%q is a help topic, not a command: run 'gatehouse help %s'", w, w)}
+			}
 			if c == root {
 				return &usageError{fmt.Sprintf("unknown command %q; run 'gatehouse help' for the list", w)}
 			}
@@ -428,7 +441,7 @@ func dispatch(ctx context.Context, root *command, args []string, e *env) error {
 	_, act := c.flagSet()
 	err := act(ctx, args, e)
 	if errors.Is(err, flag.ErrHelp) {
-		writeHelp(e.stdout, c, false)
+		writeHelp(e.stdout, c)
 		return nil
 	}
 	return err
@@ -437,12 +450,42 @@ func dispatch(ctx context.Context, root *command, args []string, e *env) error {
 // errUsageShown is a usage error whose explanation is already on stderr.
 var errUsageShown = &usageError{}
 
+// subNames lists the subcommands of c, leaving out those documented under
+// the parent's alias (users import), which are not typed after c's name.
 func subNames(c *command) string {
 	var names []string
 	for _, s := range c.subs {
-		names = append(names, s.name)
+		if s.via == "" {
+			names = append(names, s.name)
+		}
 	}
 	return strings.Join(names, ", ")
+}
+
+// A topic is a page of 'gatehouse help TOPIC' that documents something other
+// than one command. It runs nothing: 'gatehouse TOPIC' is a usage error that
+// points to the page.
+type topic struct {
+	name    string
+	summary string // one line, no final period
+	write   func(b *strings.Builder)
+}
+
+// helpTopics are the topics, in the order help lists them.
+func helpTopics() []topic {
+	return []topic{
+		{name: "config", summary: "The configuration flags, their environment variables and defaults", write: writeConfigTopic},
+	}
+}
+
+// findTopic returns the topic named name, or nil.
+func findTopic(name string) *topic {
+	for _, t := range helpTopics() {
+		if t.name == name {
+			return &t
+		}
+	}
+	return nil
 }
 
 // helpFlags makes 'gatehouse help [command...]'.
@@ -452,6 +495,17 @@ func helpFlags(fs *flag.FlagSet) action {
 			return err
 		}
 		c := commandTable()
+		if fs.NArg() > 0 {
+			if t := findTopic(fs.Arg(0)); t != nil {
+				if fs.NArg() > 1 {
+					return &usageError{fmt.Sprintf("help %s takes nothing after it", t.name)}
+				}
+				var b strings.Builder
+				t.write(&b)
+				io.WriteString(e.stdout, b.String())
+				return nil
+			}
+		}
 		for _, w := range fs.Args() {
 			s := c.sub(w)
 			if s == nil {
@@ -462,7 +516,7 @@ func helpFlags(fs *flag.FlagSet) action {
 			}
 			c = s
 		}
-		writeHelp(e.stdout, c, false)
+		writeHelp(e.stdout, c)
 		return nil
 	}
 }

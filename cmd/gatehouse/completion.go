@@ -86,6 +86,9 @@ func completionModel(root *command) (nodes []compNode, trans []compTransition) {
 					n.words = append(n.words, compItem{w, s.summary})
 				}
 			}
+			for _, t := range helpTopics() {
+				n.words = append(n.words, compItem{t.name, t.summary})
+			}
 		}
 		if c.flags != nil {
 			// The command's own flags first: zsh and fish show them in this

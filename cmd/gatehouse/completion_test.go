@@ -81,6 +81,7 @@ func TestBashCompletion(t *testing.T) {
 		{"gatehouse audit tail -", []string{"-n", "--type", "--user"}, false},
 		{"gatehouse completion ", []string{"bash", "zsh", "fish"}, true},
 		{"gatehouse help us", []string{"user", "users"}, true},
+		{"gatehouse help co", []string{"completion", "config"}, true},
 		{"gatehouse serve --config us", []string{"users.csv"}, true},
 		{"gatehouse serve --li", []string{"--listen"}, true},
 		// A flag's value is not a subcommand, and is not completed.

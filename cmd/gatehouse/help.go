@@ -13,10 +13,11 @@ import (
 const helpWidth = 80
 
 // writeHelp writes c's help: the usage line, the summary, what it does, its
-// subcommands or flags, and examples. In the reference (docs/cli.md) the
-// configuration flags, the same for every command, are listed once rather
-// than under each command.
-func writeHelp(w io.Writer, c *command, reference bool) {
+// subcommands or flags, and examples. The configuration flags, the same for
+// every command that takes them, are listed in full only where c.allConfig
+// asks for it (serve); elsewhere a paragraph names a few and points to
+// 'gatehouse help config', so a command's own flags are not lost below them.
+func writeHelp(w io.Writer, c *command) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Usage: %s", c.path())
 	if c.args != "" {
@@ -31,6 +32,11 @@ func writeHelp(w io.Writer, c *command, reference bool) {
 	if c.about != "" {
 		b.WriteString("\n" + c.about + "\n")
 	}
+	if c.via != "" {
+		// Documented under the parent's alias, but the parent's own name
+		// selects it too.
+		fmt.Fprintf(&b, "\n'%s %s' works too.\n", c.parent.path(), c.name)
+	}
 
 	switch {
 	case c.parent == nil:
@@ -40,20 +46,37 @@ func writeHelp(w io.Writer, c *command, reference bool) {
 			rows = append(rows, [2]string{strings.TrimPrefix(l.path(), "gatehouse "), l.summary})
 		}
 		writeColumns(&b, rows)
+		b.WriteString("\nHelp topics:\n")
+		rows = nil
+		for _, t := range helpTopics() {
+			rows = append(rows, [2]string{t.name, t.summary})
+		}
+		writeColumns(&b, rows)
 		b.WriteString(`
 Run 'gatehouse help <command>' or 'gatehouse <command> --help' for its flags
 and examples. Every command that opens the database reads the same
 configuration: a YAML file (--config FILE), then GATEHOUSE_* environment
-variables, then flags; see docs/configuration.md.
+variables, then flags; see 'gatehouse help config'.
 `)
 	case c.subs != nil:
 		b.WriteString("\nSubcommands:\n")
 		var rows [][2]string
+		var others []*command
 		for _, s := range c.subs {
+			if s.via != "" {
+				others = append(others, s)
+				continue
+			}
 			rows = append(rows, [2]string{s.name, s.summary})
 		}
 		writeColumns(&b, rows)
 		fmt.Fprintf(&b, "\nRun '%s <subcommand> --help' for its flags and examples.\n", c.path())
+		// A subcommand documented under the alias (users import) is named
+		// as people type it, and not listed as one of c's.
+		for _, s := range others {
+			text := fmt.Sprintf("Also '%s': %s ('%s %s' works too).", s.path(), lowerFirst(s.summary), c.path(), s.name)
+			b.WriteString("\n" + strings.Join(wrap(text, helpWidth), "\n") + "\n")
+		}
 	default:
 		fs, _ := c.flagSet()
 		own, cfg := splitFlags(fs)
@@ -61,13 +84,12 @@ variables, then flags; see docs/configuration.md.
 			b.WriteString("\nFlags:\n")
 			writeFlags(&b, own)
 		}
-		if c.config {
-			if reference {
-				b.WriteString("\nIt also takes the configuration flags (--config FILE, --database-url URL, …),\nlisted once under Configuration flags below.\n")
-			} else {
-				b.WriteString("\nConfiguration flags (they override the configuration file and GATEHOUSE_*\nvariables; see docs/configuration.md):\n")
-				writeFlags(&b, cfg)
-			}
+		switch {
+		case c.config && c.allConfig:
+			b.WriteString("\nConfiguration flags (they override the configuration file and GATEHOUSE_*\nvariables; see 'gatehouse help config'):\n")
+			writeFlags(&b, cfg)
+		case c.config:
+			b.WriteString(configParagraph)
 		}
 	}
 
@@ -78,6 +100,53 @@ variables, then flags; see docs/configuration.md.
 		}
 	}
 	io.WriteString(w, b.String())
+}
+
+// configParagraph stands for the configuration flags in the help of every
+// command that takes them but serve.
+const configParagraph = `
+It also takes the configuration flags (--config, --database-url, --data-dir,
+…): see 'gatehouse help config'.
+`
+
+// configFlags returns the configuration flags, in name order.
+func configFlags() []*flag.Flag {
+	fs := flag.NewFlagSet("", flag.ContinueOnError)
+	config.RegisterFlags(fs)
+	_, cfg := splitFlags(fs)
+	return cfg
+}
+
+// writeConfigTopic writes 'gatehouse help config': the configuration flags,
+// each with its environment variable and default, as serve's help lists
+// them, and what the commands need to find before they start.
+func writeConfigTopic(b *strings.Builder) {
+	b.WriteString(`Configuration flags: taken by every command that opens the database.
+
+serve, migrate, and the user, users import, keys and audit commands read the
+same configuration: a YAML file (--config FILE), then GATEHOUSE_* environment
+variables, then these flags. Each flag overrides its key in the file and its
+variable. Every key, with those that have no flag, is in docs/configuration.md.
+
+An installation is a database (--database-url) and a master secret, which
+seals the signing keys and other secrets in it: GATEHOUSE_SECRET_KEY, or else
+the file gatehouse.key in the data directory (--data-dir). Where there is no
+database yet, the first command run (serve, migrate, or say user create)
+creates both. A command pointed at an existing database whose master secret
+is not found (GATEHOUSE_SECRET_KEY unset and no gatehouse.key in the data
+directory) stops with exit status 1 and writes no new secret, which could not
+open what the real one sealed.
+
+Flags:
+`)
+	writeFlags(b, configFlags())
+	b.WriteString(`
+Examples:
+  gatehouse user list --database-url sqlite:///var/lib/gatehouse/gatehouse.db \
+      --data-dir /var/lib/gatehouse
+  GATEHOUSE_DATABASE_URL=postgres://db.internal/gatehouse gatehouse keys list
+  gatehouse audit tail --config /etc/gatehouse/gatehouse.yaml
+`)
 }
 
 // writeColumns writes name/summary rows with the summaries aligned.
@@ -218,9 +287,13 @@ signing keys and audit log. Each section below is what ` + "`gatehouse help <com
 
 - **Configuration.** Every command that opens the database reads the same
   configuration: a YAML file (` + "`--config FILE`" + `), then ` + "`GATEHOUSE_*`" + ` environment
-  variables, then flags. The flags are listed once, under
-  [Configuration flags](#configuration-flags); every key is in
+  variables, then flags. The flags are listed under ` + "`gatehouse serve`" + ` and on
+  their own page, [gatehouse help config](#gatehouse-help-config); every key is in
   [configuration.md](configuration.md).
+- **The master secret.** Where there is no database yet, the first command run
+  creates it and the master secret. A command pointed at an existing database
+  whose secret is not found (` + "`GATEHOUSE_SECRET_KEY`" + ` unset and no ` + "`gatehouse.key`" + ` in
+  the data directory) stops with exit status 1 and writes no new secret.
 - **Flags** may be written ` + "`--name value`, `--name=value` or `-name value`" + `; the
   user subcommands also take them after their arguments (` + "`gatehouse user show alice --json`" + `).
 - **Output.** Answers go to standard output, and nothing else does, so scripts
@@ -244,19 +317,19 @@ signing keys and audit log. Each section below is what ` + "`gatehouse help <com
 	for _, c := range all {
 		fmt.Fprintf(&b, "- [%s](#%s): %s\n", c.path(), strings.ReplaceAll(c.path(), " ", "-"), lowerFirst(c.summary))
 	}
+	for _, t := range helpTopics() {
+		fmt.Fprintf(&b, "- [gatehouse help %s](#gatehouse-help-%s): %s\n", t.name, t.name, lowerFirst(t.summary))
+	}
 	for _, c := range all {
 		fmt.Fprintf(&b, "\n## %s\n\n```text\n", c.path())
-		writeHelp(&b, c, true)
+		writeHelp(&b, c)
 		b.WriteString("```\n")
 	}
-	fs := flag.NewFlagSet("", flag.ContinueOnError)
-	config.RegisterFlags(fs)
-	_, cfg := splitFlags(fs)
-	b.WriteString("\n## Configuration flags\n\n" +
-		"Every command that opens the database takes these. Each overrides its key in the\n" +
-		"configuration file and its environment variable; see [configuration.md](configuration.md).\n\n```text\n")
-	writeFlags(&b, cfg)
-	b.WriteString("```\n")
+	for _, t := range helpTopics() {
+		fmt.Fprintf(&b, "\n## gatehouse help %s\n\n```text\n", t.name)
+		t.write(&b)
+		b.WriteString("```\n")
+	}
 	return b.String()
 }
 

@@ -4,6 +4,8 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -89,15 +91,154 @@ func TestHelpEveryCommand(t *testing.T) {
 				}
 			}
 			if c.flags != nil {
+				// The command's own flags are listed; the configuration
+				// flags in full only in serve's help, and elsewhere by a
+				// pointer to 'gatehouse help config' (TestHelpConfigTopic
+				// checks that it lists them all).
 				fs, _ := c.flagSet()
-				fs.VisitAll(func(f *flag.Flag) {
-					if !strings.Contains(want, flagName(f.Name)) {
-						t.Errorf("help does not mention %s", flagName(f.Name))
+				own, cfg := splitFlags(fs)
+				for _, f := range own {
+					if !hasFlagLine(want, f) {
+						t.Errorf("help does not list %s", flagName(f.Name))
 					}
-				})
+				}
+				for _, f := range cfg {
+					if got := hasFlagLine(want, f); got != c.allConfig {
+						t.Errorf("help lists configuration flag %s: %v, want %v", flagName(f.Name), got, c.allConfig)
+					}
+				}
+				if c.config && !strings.Contains(want, "'gatehouse help config'") {
+					t.Errorf("help takes the configuration flags but does not point to 'gatehouse help config':\n%s", want)
+				}
 			}
 		})
 	})
+}
+
+// hasFlagLine reports whether help has a line that starts with flag f, as
+// the flag lists have.
+func hasFlagLine(help string, f *flag.Flag) bool {
+	for _, line := range strings.Split(help, "\n") {
+		if line == "  "+flagName(f.Name) || strings.HasPrefix(line, "  "+flagName(f.Name)+" ") {
+			return true
+		}
+	}
+	return false
+}
+
+// 'gatehouse help config' lists every configuration flag, with its
+// environment variable and default, exactly as serve's help does; the
+// topic is not a command.
+func TestHelpConfigTopic(t *testing.T) {
+	status, out, errOut := cli(t, nil, "", "help", "config")
+	if status != 0 || errOut != "" {
+		t.Fatalf("gatehouse help config = %d, stderr %q; want 0 and nothing on stderr", status, errOut)
+	}
+	var flags strings.Builder
+	writeFlags(&flags, configFlags())
+	if !strings.Contains(out, "\nFlags:\n"+flags.String()) {
+		t.Errorf("gatehouse help config does not list the configuration flags as serve's help does:\n%s", out)
+	}
+	_, serveHelp, _ := cli(t, nil, "", "serve", "--help")
+	if !strings.Contains(serveHelp, flags.String()) {
+		t.Errorf("serve --help does not list the configuration flags in full:\n%s", serveHelp)
+	}
+	for _, f := range configFlags() {
+		if !hasFlagLine(out, f) {
+			t.Errorf("gatehouse help config does not list %s", flagName(f.Name))
+		}
+	}
+	flat := strings.Join(strings.Fields(out), " ") // as wrapping left it
+	for _, env := range []string{"GATEHOUSE_DATABASE_URL", "GATEHOUSE_DATA_DIR", "GATEHOUSE_LISTEN", "GATEHOUSE_PUBLIC_URL"} {
+		if !strings.Contains(flat, "(env "+env+")") {
+			t.Errorf("gatehouse help config does not name the variable %s", env)
+		}
+	}
+	if !strings.Contains(flat, "(default 127.0.0.1:8080)") {
+		t.Errorf("gatehouse help config does not give the defaults")
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if len(line) > helpWidth && !strings.HasPrefix(line, "  gatehouse") {
+			t.Errorf("help config line longer than %d columns: %q", helpWidth, line)
+		}
+	}
+	for _, args := range [][]string{{"config"}, {"config", "--help"}, {"help", "config", "extra"}} {
+		status, out, errOut := cli(t, nil, "", args...)
+		if status != 2 || out != "" || !strings.Contains(errOut, "gatehouse help config") && !strings.Contains(errOut, "takes nothing") {
+			t.Errorf("gatehouse %s = %d, stdout %q, stderr %q; want a usage error", strings.Join(args, " "), status, out, errOut)
+		}
+	}
+	if _, out, _ := cli(t, nil, "", "help"); !regexpLine(out, "config", "configuration flags") {
+		t.Errorf("gatehouse help does not list the config topic:\n%s", out)
+	}
+}
+
+// allHelp is every help page: each command's and each topic's.
+func allHelp(t *testing.T) map[string]string {
+	pages := map[string]string{}
+	commandTable().walk(func(c *command) {
+		var b strings.Builder
+		writeHelp(&b, c)
+		pages[c.path()] = b.String()
+	})
+	for _, tp := range helpTopics() {
+		var b strings.Builder
+		tp.write(&b)
+		pages["gatehouse help "+tp.name] = b.String()
+	}
+	return pages
+}
+
+// Every docs/….md the help mentions exists, relative to the repository root.
+func TestHelpDocPathsExist(t *testing.T) {
+	docPath := regexp.MustCompile(`docs/[A-Za-z0-9_./-]*[A-Za-z0-9_-]\.md`)
+	n := 0
+	for page, text := range allHelp(t) {
+		for _, p := range docPath.FindAllString(text, -1) {
+			n++
+			b, err := os.ReadFile(filepath.Join("..", "..", p))
+			switch {
+			case err != nil:
+				t.Errorf("%s help mentions %s: %v", page, p, err)
+			case strings.Contains(string(b), "has moved to"):
+				// A stub left where a page used to be.
+				t.Errorf("%s help mentions %s, which only says where the page has moved; name the new place", page, p)
+			}
+		}
+	}
+	if n == 0 {
+		t.Error("no help page mentions a docs/….md path; is the pattern broken?")
+	}
+}
+
+// users import is documented under 'users'; 'gatehouse help user' does not
+// list it as 'user import', but names it as people type it.
+func TestHelpUserNamesUsersImport(t *testing.T) {
+	_, out, _ := cli(t, nil, "", "help", "user")
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), "import ") {
+			t.Errorf("gatehouse help user lists import as a user subcommand: %q", line)
+		}
+	}
+	if !strings.Contains(out, "'gatehouse users import'") {
+		t.Errorf("gatehouse help user does not name 'gatehouse users import':\n%s", out)
+	}
+	_, out, _ = cli(t, nil, "", "help", "users", "import")
+	if !strings.HasPrefix(out, "Usage: gatehouse users import ") || !strings.Contains(out, "'gatehouse user import' works too") {
+		t.Errorf("gatehouse help users import does not show 'users import' as the usual form and 'user import' as an alias:\n%s", out)
+	}
+}
+
+// An example that creates an admin gives them a password: an admin without
+// one cannot sign in with a password.
+func TestExampleAdminsHavePasswords(t *testing.T) {
+	for page, text := range allHelp(t) {
+		for _, ex := range strings.Split(strings.ReplaceAll(text, "\\\n", " "), "\n") {
+			if strings.Contains(ex, "user create") && strings.Contains(ex, "--role admin") && !strings.Contains(ex, "--password-stdin") {
+				t.Errorf("%s help creates an admin without --password-stdin: %q", page, strings.TrimSpace(ex))
+			}
+		}
+	}
 }
 
 // The top-level help lists every command with its summary.

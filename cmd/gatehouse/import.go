@@ -33,7 +33,7 @@ const importAbout = `Creates and updates users from FILE: CSV with a header row,
 Every row is checked first, and nothing is written while any row is bad
 (each is reported with its line) unless --skip-invalid is given. Users sign
 in with their old passwords; each hash becomes argon2id at the first sign-in.
-See docs/migrate-from-flask.md.`
+See docs/guides/migrate-from-flask.md.`
 
 // userImportFlags makes 'gatehouse users import'.
 func userImportFlags(fs *flag.FlagSet) action {

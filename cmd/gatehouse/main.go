@@ -2,19 +2,21 @@
 //
 //	gatehouse serve                 run the server
 //	gatehouse migrate               apply database migrations
-//	gatehouse user create|list|show|set-roles|disable|enable|delete
+//	gatehouse user create|list|show|set-roles|disable|enable|reset-mfa|delete
 //	gatehouse users import FILE     create and update users from a file
 //	gatehouse keys list|rotate      the access-token signing keys
 //	gatehouse audit tail            print (and --follow) the audit log
 //	gatehouse completion bash|zsh|fish
 //	gatehouse version
-//	gatehouse help [command]
+//	gatehouse help [command | config]
 //
 // The commands, their flags, their help, docs/cli.md and the completion
 // scripts all come from one table (commands.go).
 //
 // Every command reads the same configuration: a YAML file (--config), then
-// GATEHOUSE_* environment variables, then flags.
+// GATEHOUSE_* environment variables, then flags. Only serve and migrate create
+// an installation (the database and the master secret); the others open an
+// existing one or stop (openForCLI).
 package main
 
 import (

@@ -17,6 +17,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse"
 	"github.com/gatehouse-dev/gatehouse/accounts"
 	"github.com/gatehouse-dev/gatehouse/auth"
+	"github.com/gatehouse-dev/gatehouse/masterkey"
 	"github.com/gatehouse-dev/gatehouse/store"
 )
 
@@ -39,6 +40,10 @@ func cmdMigrate(ctx context.Context, fs *flag.FlagSet, args []string, e *env) er
 		return fmt.Errorf("open database: %w", err)
 	}
 	defer st.Close()
+	before, err := st.SchemaVersion(ctx)
+	if err != nil {
+		return err
+	}
 	applied, err := st.Migrate(ctx)
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
@@ -49,9 +54,25 @@ func cmdMigrate(ctx context.Context, fs *flag.FlagSet, args []string, e *env) er
 	}
 	if len(applied) == 0 {
 		fmt.Fprintf(e.stdout, "The database is up to date (schema version %d).\n", v)
+	} else {
+		fmt.Fprintf(e.stdout, "Applied %d migration(s); schema version is now %d.\n", len(applied), v)
+	}
+	// The migrations seal nothing, so they need no master secret. A new
+	// installation gets one all the same, as serve's first start would give
+	// it, so that the user commands (which never generate one) work before
+	// the first serve. An existing database never gets one: it may hold values
+	// sealed under a secret kept elsewhere, which a new one would not open.
+	if before != 0 {
 		return nil
 	}
-	fmt.Fprintf(e.stdout, "Applied %d migration(s); schema version is now %d.\n", len(applied), v)
+	_, generated, err := masterkey.Load(cfg.SecretKey, cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	if generated {
+		fmt.Fprintf(e.stdout, "Generated the master secret into %s; back it up, apart from the database.\n",
+			cfg.DataDir+"/"+masterkey.FileName)
+	}
 	return nil
 }
 
@@ -81,7 +102,12 @@ func (r *roleList) String() string     { return strings.Join(*r, ",") }
 func (r *roleList) Set(v string) error { *r = append(*r, v); return nil }
 
 // openForCLI builds a Gatehouse for a management command, with a quiet log
-// so that stdout carries only the command's answer.
+// so that stdout carries only the command's answer. Where there is no
+// database yet it makes the installation, as serve would (user create may be
+// the first command run); but a command pointed at an existing database
+// without its secret stops with a line that says what is missing, instead of
+// writing a stray secret that cannot open the signing keys the real one
+// sealed.
 func openForCLI(cfgArgs []string, fs *flag.FlagSet, e *env) (*gatehouse.Gatehouse, error) {
 	cfg, err := loadConfig(fs, cfgArgs, e)
 	if err != nil {
@@ -93,7 +119,13 @@ func openForCLI(cfgArgs []string, fs *flag.FlagSet, e *env) (*gatehouse.Gatehous
 	if cfg.Log.Level == "info" || cfg.Log.Level == "debug" {
 		cfg.Log.Level = "warn"
 	}
-	return gatehouse.New(*cfg, gatehouse.WithLogger(newLogger(cfg, e.stderr)))
+	g, err := gatehouse.New(*cfg, gatehouse.WithLogger(newLogger(cfg, e.stderr)), gatehouse.OpenExisting())
+	switch {
+	case errors.Is(err, masterkey.ErrNoSecret):
+		return nil, fmt.Errorf("no master secret: %s is not in the data directory (%s); pass --data-dir or set GATEHOUSE_SECRET_KEY",
+			masterkey.FileName, cfg.DataDir)
+	}
+	return g, err
 }
 
 // findUser looks a user up by ID, then by username or email.
