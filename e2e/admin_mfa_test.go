@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gatehouse-dev/gatehouse/accounts"
 	"github.com/gatehouse-dev/gatehouse/auth"
 	"github.com/gatehouse-dev/gatehouse/e2e"
 	"github.com/gatehouse-dev/gatehouse/mail"
@@ -26,20 +25,10 @@ func TestAdminResetMFA(t *testing.T) {
 }
 
 func testAdminResetMFA(t *testing.T, store e2e.Store) {
-	const (
-		adminPassword = "the admin's long password"
-		userPassword  = "a long user password"
-	)
-	h := e2e.Start(t, e2e.WithStore(store))
-	h.CreateUser(t, accounts.Registration{Username: "root", Email: "root@example.com", Password: adminPassword, Roles: []string{"user", "admin"}})
-	ada := h.CreateUser(t, accounts.Registration{Username: "ada", Email: "ada@example.com", Password: userPassword})
-	admin, user := h.Browser(t), h.Browser(t)
+	h, ada, admin, user := adminAndUser(t, store)
 
-	// Ada signs in, then her two-step verification is on: a confirmed
+	// Ada is signed in; now her two-step verification is on: a confirmed
 	// secret, as enrolment leaves it (the reset never opens it).
-	if got := signIn(user, "user-login", "ada", userPassword, false); got != http.StatusOK {
-		t.Fatalf("sign in as ada: got status %d, want %d", got, http.StatusOK)
-	}
 	st := h.Gatehouse.Store()
 	if err := st.SaveTOTP(t.Context(), &auth.TOTPSecret{UserID: ada.ID, Sealed: []byte("sealed")}); err != nil {
 		t.Fatalf("SaveTOTP: %v", err)

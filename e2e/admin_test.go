@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/gatehouse-dev/gatehouse/accounts"
+	"github.com/gatehouse-dev/gatehouse/auth"
 	"github.com/gatehouse-dev/gatehouse/e2e"
 )
 
@@ -23,20 +24,30 @@ func TestAdminPanel(t *testing.T) {
 	}
 }
 
-func testAdminPanel(t *testing.T, store e2e.Store) {
-	const (
-		adminPassword = "the admin's long password"
-		userPassword  = "a long user password"
-	)
-	h := e2e.Start(t, e2e.WithStore(store))
-	h.CreateUser(t, accounts.Registration{Username: "root", Email: "root@example.com", Password: adminPassword, Roles: []string{"user", "admin"}})
-	ada := h.CreateUser(t, accounts.Registration{Username: "ada", Email: "ada@example.com", Password: userPassword})
-	admin, user := h.Browser(t), h.Browser(t)
+// The passwords of the admin scenarios' two accounts.
+const (
+	adminPassword = "the admin's long password"
+	userPassword  = "a long user password"
+)
 
-	// The user signs in and sees the plain user role.
+// adminAndUser starts Gatehouse on store with an admin, root, and a user,
+// ada, and returns them with a browser for each, ada's signed in already.
+func adminAndUser(t *testing.T, store e2e.Store) (h *e2e.Harness, ada *auth.User, admin, user *e2e.Browser) {
+	t.Helper()
+	h = e2e.Start(t, e2e.WithStore(store))
+	h.CreateUser(t, accounts.Registration{Username: "root", Email: "root@example.com", Password: adminPassword, Roles: []string{"user", "admin"}})
+	ada = h.CreateUser(t, accounts.Registration{Username: "ada", Email: "ada@example.com", Password: userPassword})
+	admin, user = h.Browser(t), h.Browser(t)
 	if got := signIn(user, "user-login", "ada", userPassword, false); got != http.StatusOK {
 		t.Fatalf("sign in as ada: got status %d, want %d", got, http.StatusOK)
 	}
+	return h, ada, admin, user
+}
+
+func testAdminPanel(t *testing.T, store e2e.Store) {
+	h, ada, admin, user := adminAndUser(t, store)
+
+	// The user sees the plain user role.
 	if got := strings.Fields(user.Text("#account-roles")); strings.Join(got, " ") != "user" {
 		t.Errorf("ada's roles before = %q, want [user]", got)
 	}

@@ -34,10 +34,6 @@ var notPages = []string{
 // web/ui/templates must have been seen as a page, so that a new page cannot
 // go without screenshots.
 func TestEveryPageScreenshot(t *testing.T) {
-	const (
-		adminPassword = "the admin's long password"
-		userPassword  = "a long user password"
-	)
 	idp, providers := corpProvider(t)
 	h := e2e.Start(t, e2e.WithConfig(func(c *gatehouse.Config) {
 		c.OAuth.ProvidersFile = providers
