@@ -2,8 +2,7 @@ package config
 
 import (
 	"flag"
-	"fmt"
-	"os"
+	"github.com/gatehouse-dev/gatehouse/internal/golden"
 	"reflect"
 	"strings"
 	"testing"
@@ -14,40 +13,7 @@ var update = flag.Bool("update", false, "rewrite docs/configuration.md from Refe
 const referencePath = "../docs/configuration.md"
 
 func TestReferenceUpToDate(t *testing.T) {
-	want := Reference()
-	if *update {
-		if err := os.WriteFile(referencePath, []byte(want), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	got, err := os.ReadFile(referencePath)
-	if err != nil {
-		t.Fatalf("read %s: %v; create it with: go test ./config -run TestReferenceUpToDate -update", referencePath, err)
-	}
-	if string(got) != want {
-		t.Errorf("%s differs from Reference() (%s); regenerate it with: go test ./config -run TestReferenceUpToDate -update",
-			referencePath, firstDifference(string(got), want))
-	}
-}
-
-// firstDifference describes the first line where the file and the reference
-// disagree, so a failure says what changed without printing both in full.
-func firstDifference(got, want string) string {
-	g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
-	for i := 0; i < len(g) || i < len(w); i++ {
-		var gl, wl string
-		if i < len(g) {
-			gl = g[i]
-		}
-		if i < len(w) {
-			wl = w[i]
-		}
-		if gl != wl {
-			return fmt.Sprintf("line %d is %q, want %q", i+1, gl, wl)
-		}
-	}
-	return "they differ"
+	golden.Check(t, referencePath, Reference(), *update, "go test ./config -run TestReferenceUpToDate -update")
 }
 
 // A key added without a description fails here rather than reaching users

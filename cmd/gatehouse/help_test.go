@@ -2,7 +2,7 @@ package main
 
 import (
 	"flag"
-	"fmt"
+	"github.com/gatehouse-dev/gatehouse/internal/golden"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -17,39 +17,7 @@ const cliReferencePath = "../../docs/cli.md"
 // docs/cli.md is generated from the command table; a command, flag or
 // example changed without regenerating it fails here.
 func TestCLIReferenceUpToDate(t *testing.T) {
-	want := cliReference(commandTable())
-	if *update {
-		if err := os.WriteFile(cliReferencePath, []byte(want), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	got, err := os.ReadFile(cliReferencePath)
-	if err != nil {
-		t.Fatalf("read %s: %v; create it with: go test ./cmd/gatehouse -run TestCLIReferenceUpToDate -update", cliReferencePath, err)
-	}
-	if string(got) != want {
-		t.Errorf("%s differs from the command table (%s); regenerate it with: go test ./cmd/gatehouse -run TestCLIReferenceUpToDate -update",
-			cliReferencePath, firstDifference(string(got), want))
-	}
-}
-
-// firstDifference describes the first line where two texts disagree.
-func firstDifference(got, want string) string {
-	g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
-	for i := 0; i < len(g) || i < len(w); i++ {
-		var gl, wl string
-		if i < len(g) {
-			gl = g[i]
-		}
-		if i < len(w) {
-			wl = w[i]
-		}
-		if gl != wl {
-			return fmt.Sprintf("line %d is %q, want %q", i+1, gl, wl)
-		}
-	}
-	return "they differ"
+	golden.Check(t, cliReferencePath, cliReference(commandTable()), *update, "go test ./cmd/gatehouse -run TestCLIReferenceUpToDate -update")
 }
 
 // words splits a command's path into the words that run it.
@@ -73,7 +41,7 @@ func TestHelpEveryCommand(t *testing.T) {
 				if want == "" {
 					want = out
 				} else if out != want {
-					t.Errorf("gatehouse %s printed other help than --help (%s)", strings.Join(args, " "), firstDifference(out, want))
+					t.Errorf("gatehouse %s printed other help than --help (%s)", strings.Join(args, " "), golden.FirstDifference(out, want))
 				}
 			}
 			if !strings.HasPrefix(want, "Usage: "+c.path()) {
