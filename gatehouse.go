@@ -390,7 +390,9 @@ func (g *Gatehouse) Close() error {
 // RequireLogin wraps an app's handler so that it runs only for a signed-in
 // user, found in the request's context with UserFrom. A browser without a
 // session is redirected to the sign-in page, which brings it back afterwards;
-// a JSON request gets 401 {"error":"unauthorized"}.
+// a JSON request gets 401 {"error":"unauthorized"}. A request with an access
+// token (Authorization: Bearer) is let through for the token's user while
+// its session lives, and otherwise gets 401 invalid_token.
 func (g *Gatehouse) RequireLogin(next http.Handler) http.Handler { return g.web.RequireLogin(next) }
 
 // RequireRole is RequireLogin for users holding at least one of roles; other

@@ -114,7 +114,9 @@ func wantsJSONResponse(r *http.Request) bool {
 // RequireLogin lets a request through only with a live session, and puts the
 // user in its context (UserFrom). Without one, a browser navigation is
 // redirected to the sign-in page with return_to, and a JSON request gets
-// 401 {"error":"unauthorized"}. A store failure is a 500, never a pass.
+// 401 {"error":"unauthorized"}. A request with an access token (Authorization:
+// Bearer) is judged by the token instead, never redirected. A store failure
+// is a 500, never a pass.
 func (s *Server) RequireLogin(next http.Handler) http.Handler {
 	return s.requireRoles(nil, next)
 }
@@ -127,6 +129,10 @@ func (s *Server) RequireRole(roles ...string) func(http.Handler) http.Handler {
 
 func (s *Server) requireRoles(roles []string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if b := bearer(r); b != "" && r.Header.Get("Authorization") != "" {
+			s.requireRolesByToken(w, r, b, roles, next)
+			return
+		}
 		sess, u, err := s.sessionFromCookie(w, r)
 		if err != nil {
 			s.deny(w, r, auth.Internal(err))
@@ -156,11 +162,46 @@ func (s *Server) requireRoles(roles []string, next http.Handler) http.Handler {
 	})
 }
 
+// requireRolesByToken is requireRoles for a request that carries an access
+// token (Authorization: Bearer), as an app's API clients send: the token is
+// checked as Gatehouse's JSON API checks it (signature, expiry, a live
+// session), and a refusal is JSON, never a redirect. API keys (gh_…) are for
+// Gatehouse's admin API and are not accepted here.
+func (s *Server) requireRolesByToken(w http.ResponseWriter, r *http.Request, raw string, roles []string, next http.Handler) {
+	if strings.HasPrefix(raw, "gh_") {
+		s.writeJSONError(w, r, errBadToken)
+		return
+	}
+	p, err := s.bearerPrincipal(r, raw)
+	if err == nil {
+		err = s.enrollmentGate(r, p.user)
+	}
+	if err != nil {
+		s.writeJSONError(w, r, err)
+		return
+	}
+	if len(roles) > 0 && !hasAnyRole(p.user, roles) {
+		s.cfg.Audit.Record(r.Context(), auth.EventAccessDenied, p.user.ID, p.user.ID, map[string]string{
+			"reason": "missing role", "roles_needed": strings.Join(roles, ","), "path": r.URL.Path})
+		s.writeJSONError(w, r, auth.Errorf(auth.EForbidden, "You do not have permission to see this page."))
+		return
+	}
+	next.ServeHTTP(w, withPrincipal(r, p))
+}
+
 // OptionalLogin puts the signed-in user, if any, in the request's context and
 // lets every request through: for pages that look different to signed-in
 // users but are open to all.
 func (s *Server) OptionalLogin(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if b := bearer(r); b != "" && r.Header.Get("Authorization") != "" && !strings.HasPrefix(b, "gh_") {
+			// An access token: its user, if it is good; anonymous if not.
+			if p, err := s.bearerPrincipal(r, b); err == nil && s.enrollmentGate(r, p.user) == nil {
+				r = withPrincipal(r, p)
+			}
+			next.ServeHTTP(w, r)
+			return
+		}
 		sess, u, err := s.sessionFromCookie(w, r)
 		// A user with two-step verification to set up counts as signed out
 		// here (enrollment.go).
