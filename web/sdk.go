@@ -153,22 +153,15 @@ func (s *Server) issueSessionSignIn(w http.ResponseWriter, r *http.Request, u *a
 	return s.writeSessionToken(w, r, u, sess)
 }
 
-// sessionTokenResponse is a token answer without a refresh token: the
-// session cookie is what keeps the sign-in.
-type sessionTokenResponse struct {
-	AccessToken string     `json:"access_token"`
-	TokenType   string     `json:"token_type"`
-	ExpiresIn   int        `json:"expires_in"`
-	User        *auth.User `json:"user"`
-}
-
+// writeSessionToken answers with an access token of sess and no refresh
+// token: the session cookie is what keeps the sign-in.
 func (s *Server) writeSessionToken(w http.ResponseWriter, r *http.Request, u *auth.User, sess *auth.Session) error {
 	at, exp, err := s.accessToken(r, u, sess)
 	if err != nil {
 		return err
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, sessionTokenResponse{AccessToken: at, TokenType: "Bearer",
+	writeJSON(w, http.StatusOK, &tokenResponse{AccessToken: at, TokenType: "Bearer",
 		ExpiresIn: int(time.Until(exp).Seconds()), User: u})
 	return nil
 }

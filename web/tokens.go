@@ -22,7 +22,7 @@ const refreshLen = len(RefreshPrefix) + 43
 // tokenResponse is the body of a successful token login or refresh.
 type tokenResponse struct {
 	AccessToken  string     `json:"access_token"`
-	RefreshToken string     `json:"refresh_token"`
+	RefreshToken string     `json:"refresh_token,omitempty"` // none when a session cookie keeps the sign-in
 	TokenType    string     `json:"token_type"`
 	ExpiresIn    int        `json:"expires_in"`
 	User         *auth.User `json:"user"`
