@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"io/fs"
 	"net/http"
 	"strings"
@@ -191,26 +190,17 @@ func (s *Server) routes() (http.Handler, error) {
 		}
 	}
 	cop.SetDenyHandler(http.HandlerFunc(s.crossOriginDenied))
-	return ownRoutes(s.observe(s.secure(s.cors(crossOriginCheck(cop, recordRoute(mux.ServeMux)))))), nil
-}
-
-// ownRouteKey marks a request that reached Gatehouse's own handler, whose
-// path is relative to the public URL's (an app that mounts Gatehouse under
-// /auth strips that prefix), unlike one that reached an app's handler
-// through RequireLogin or RequireRole.
-type ownRouteKey struct{}
-
-func ownRoutes(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ownRouteKey{}, true)))
-	})
+	return s.observe(s.secure(s.cors(crossOriginCheck(cop, recordRoute(mux.ServeMux))))), nil
 }
 
 // requestURI is where a browser's request was, to come back to it: for
 // Gatehouse's own pages under the public URL's path (/auth/account, not the
-// app's /account).
+// app's /account). A request reached Gatehouse's own handler, whose paths
+// are relative to the public URL's (an app that mounts it under /auth strips
+// that prefix), when it went through secure, which gave it a CSP nonce; one
+// that reached an app's handler through RequireLogin or RequireRole did not.
 func (s *Server) requestURI(r *http.Request) string {
-	if own, _ := r.Context().Value(ownRouteKey{}).(bool); own {
+	if cspNonce(r.Context()) != "" {
 		return s.base + r.URL.RequestURI()
 	}
 	return r.URL.RequestURI()
