@@ -25,18 +25,7 @@ var (
 // a confirmed authenticator app. An enrolment the user started but never
 // confirmed does not count. A store failure is an error, never false.
 func (s *Service) TOTPEnabled(ctx context.Context, userID string) (bool, error) {
-	return totpOn(ctx, s.cfg.Store, userID)
-}
-
-func totpOn(ctx context.Context, st auth.MFAStore, userID string) (bool, error) {
-	sec, err := st.FindTOTP(ctx, userID)
-	if auth.IsNotFound(err) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	return sec.Confirmed, nil
+	return auth.TOTPOn(ctx, s.cfg.Store, userID)
 }
 
 // ResetMFA turns off a user's two-step verification on behalf of actor (nil
@@ -78,7 +67,7 @@ func (s *Service) ResetMFA(ctx context.Context, actor *auth.User, targetID strin
 		if err != nil {
 			return err
 		}
-		if on, err := totpOn(ctx, tx, targetID); err != nil {
+		if on, err := auth.TOTPOn(ctx, tx, targetID); err != nil {
 			return err
 		} else if !on {
 			return errMFANotOn

@@ -69,3 +69,17 @@ type MFAStore interface {
 	// CountRecoveryCodes returns how many unspent recovery codes the user has.
 	CountRecoveryCodes(ctx context.Context, userID string) (int, error)
 }
+
+// TOTPOn reports whether the user has two-step verification on: a confirmed
+// TOTP secret in st. An enrolment started but never confirmed does not
+// count. A store failure is an error, never false.
+func TOTPOn(ctx context.Context, st MFAStore, userID string) (bool, error) {
+	sec, err := st.FindTOTP(ctx, userID)
+	if IsNotFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return sec.Confirmed, nil
+}

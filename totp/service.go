@@ -240,14 +240,7 @@ func (s *Service) RegenerateRecoveryCodes(ctx context.Context, userID, code stri
 // than false, when the store fails: a sign-in flow that asks whether a second
 // factor is due must not skip it because the database hiccupped.
 func (s *Service) Enabled(ctx context.Context, userID string) (bool, error) {
-	sec, err := s.store.FindTOTP(ctx, userID)
-	if auth.IsNotFound(err) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	return sec.Confirmed, nil
+	return auth.TOTPOn(ctx, s.store, userID)
 }
 
 // RecoveryCodesLeft returns how many unspent recovery codes the user has.
